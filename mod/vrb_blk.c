@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vrb_blk.c - vringblk's block device: blk-mq on top of the ring core.
+ *
+ * A request becomes a virtio-blk request (virtio 1.2 §5.2.6): a 16-byte
+ * header the device reads, the data (read or written), and one status
+ * byte the device writes.  Header, status and (for DISCARD and
+ * WRITE_ZEROES) the ranges live in a per-tag slot of coherent memory
+ * allocated once per queue, next to the tag's indirect descriptor table,
+ * so the hot path neither allocates nor maps anything but the data.
+ *
+ * Reading order: translating a request, submitting it (queue_rq), the
+ * completion interrupt, the disk's limits from the device configuration
+ * (§5.2.4), sysfs (serial, cache_type), and setup and teardown.
+ */
+#include <linux/blk-mq.h>
+#include <linux/dma-mapping.h>
+#include <linux/hdreg.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "vringblk.h"
+#include "vrb_compat.h"
+
+/* Partitions per disk: vringblk0p1 .. vringblk0p15. */
+#define VRB_PART_BITS	4
+
+static int vrb_major;
+static DEFINE_IDA(vrb_index_ida);
+
+/* ---- One request ------------------------------------------------------ */
+
+/* The one place that maps a virtio-blk status (§5.2.6) to blk_status_t. */
+static blk_status_t vrb_blk_status(u8 status)
+{
+	switch (status) {
+	case VRB_BLK_S_OK:
+		return BLK_STS_OK;
+	case VRB_BLK_S_UNSUPP:
+		return BLK_STS_NOTSUPP;
+	case VRB_BLK_S_IOERR:
+		return BLK_STS_IOERR;
+	default:
+		/* Including VRB_STATUS_UNWRITTEN: the device never wrote it. */
+		return BLK_STS_IOERR;
+	}
+}
+
+/* Undo the data mapping of vrb_blk_map_data(). */
+static void vrb_blk_unmap_data(struct vrb_dev *vdev, struct request *rq,
+			       struct vrb_req *vreq)
+{
+	if (!vreq->mapped)
+		return;
+	dma_unmap_sg(&vdev->pdev->dev, vreq->sg, vreq->nents,
+		     rq_dma_dir(rq));
+	vreq->mapped = 0;
+}
+
+/* Build the scatterlist of the data and map it for the device. */
+static blk_status_t vrb_blk_map_data(struct vrb_dev *vdev,
+				     struct request *rq, struct vrb_req *vreq)
+{
+	vreq->nents = 0;
+	vreq->mapped = 0;
+	if (!blk_rq_nr_phys_segments(rq))
+		return BLK_STS_OK;
+
+	vreq->nents = vrb_compat_map_sg(rq->q, rq, vreq->sg);
+	if (!vreq->nents)
+		return BLK_STS_OK;
+	vreq->mapped = dma_map_sg(&vdev->pdev->dev, vreq->sg, vreq->nents,
+				  rq_dma_dir(rq));
+	if (!vreq->mapped)
+		return BLK_STS_RESOURCE;
+	return BLK_STS_OK;
+}
+
+/*
+ * Fill in the header (and ranges) for @rq in its slot.  Returns the
+ * number of ranges, or a negative errno for an operation we do not do.
+ */
+static int vrb_blk_setup_hdr(struct vrb_dev *vdev, struct request *rq,
+			     struct vrb_req_dma *dma)
+{
+	struct vrb_blk_req_hdr *hdr = &dma->hdr;
+	unsigned int i, n = 0;
+	struct bio *bio;
+	bool unmap;
+
+	hdr->ioprio = 0;
+	hdr->sector = 0;
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		hdr->type = VRB_BLK_T_IN;
+		hdr->sector = blk_rq_pos(rq);
+		return 0;
+	case REQ_OP_WRITE:
+		hdr->type = VRB_BLK_T_OUT;
+		hdr->sector = blk_rq_pos(rq);
+		return 0;
+	case REQ_OP_FLUSH:
+		hdr->type = VRB_BLK_T_FLUSH;
+		return 0;
+	case REQ_OP_DRV_IN:
+		/* Only the driver's own GET_ID uses this (vrb_blk_get_id()). */
+		hdr->type = VRB_BLK_T_GET_ID;
+		return 0;
+	case REQ_OP_DISCARD:
+		hdr->type = VRB_BLK_T_DISCARD;
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		hdr->type = VRB_BLK_T_WRITE_ZEROES;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+
+	/* DISCARD and WRITE_ZEROES: one range per bio (§5.2.6). */
+	if (blk_rq_nr_discard_segments(rq) > vdev->max_discard_segs)
+		return -EINVAL;
+	if (blk_rq_nr_discard_segments(rq) == 1) {
+		dma->range[0].sector = blk_rq_pos(rq);
+		dma->range[0].num_sectors = blk_rq_sectors(rq);
+		n = 1;
+	} else {
+		__rq_for_each_bio(bio, rq) {
+			dma->range[n].sector = bio->bi_iter.bi_sector;
+			dma->range[n].num_sectors = bio_sectors(bio);
+			n++;
+		}
+	}
+	unmap = req_op(rq) == REQ_OP_WRITE_ZEROES &&
+		!(rq->cmd_flags & REQ_NOUNMAP);
+	for (i = 0; i < n; i++)
+		dma->range[i].flags = unmap ? VRB_BLK_WZ_F_UNMAP : 0;
+	return n;
+}
+
+/*
+ * Put the request on the ring as header, ranges, data, status.  The
+ * device reads the first buffers and writes the last ones (§2.7.4.2).
+ * Called with q->lock held.
+ */
+static int vrb_blk_add(struct vrb_queue *q, struct request *rq,
+		       struct vrb_req *vreq, unsigned int nranges)
+{
+	bool dev_writes_data = rq_dma_dir(rq) == DMA_FROM_DEVICE;
+	struct vrb_vq_chain chain;
+	struct scatterlist *sg;
+	unsigned int nbufs;
+	int err, i;
+
+	nbufs = 2 + (nranges ? 1 : 0) + vreq->mapped;
+	err = vrb_vq_chain_start(&q->vq, &chain, nbufs, &vreq->indir);
+	if (err)
+		return err;
+
+	vrb_vq_chain_add(&q->vq, &chain,
+			 vreq->dma_addr + offsetof(struct vrb_req_dma, hdr),
+			 sizeof(struct vrb_blk_req_hdr), false);
+	if (nranges)
+		vrb_vq_chain_add(&q->vq, &chain,
+				 vreq->dma_addr +
+				 offsetof(struct vrb_req_dma, range),
+				 nranges * sizeof(struct vrb_blk_discard_wz),
+				 false);
+	for_each_sg(vreq->sg, sg, vreq->mapped, i)
+		vrb_vq_chain_add(&q->vq, &chain, sg_dma_address(sg),
+				 sg_dma_len(sg), dev_writes_data);
+	vrb_vq_chain_add(&q->vq, &chain,
+			 vreq->dma_addr + offsetof(struct vrb_req_dma, status),
+			 1, true);
+	return vrb_vq_chain_end(&q->vq, &chain, rq);
+}
+
+/* Point @vreq at the pool slot of the tag @rq holds on queue @q. */
+static void vrb_blk_bind_slot(struct vrb_dev *vdev, struct vrb_queue *q,
+			      struct request *rq, struct vrb_req *vreq)
+{
+	size_t off = (size_t)rq->tag * vdev->slot_size;
+
+	vreq->dma = q->pool + off;
+	vreq->dma_addr = q->pool_dma + off;
+	vreq->indir.table = q->pool + off + vdev->indir_off;
+	vreq->indir.addr = q->pool_dma + off + vdev->indir_off;
+	vreq->indir.max = vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC) ?
+			  vdev->max_data_segs + 2 : 0;
+}
+
+/*
+ * blk-mq's submission hook.  The shape is the one of virtio_blk: add and
+ * decide on the kick under the lock, notify outside it, and kick only on
+ * the last request of a batch (bd->last); commit_rqs covers a batch that
+ * ends early.
+ */
+static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
+				     const struct blk_mq_queue_data *bd)
+{
+	struct vrb_dev *vdev = hctx->queue->queuedata;
+	struct vrb_queue *q = &vdev->queues[hctx->queue_num];
+	struct request *rq = bd->rq;
+	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+	unsigned long flags;
+	bool notify = false;
+	blk_status_t sts;
+	int nranges, err;
+
+	if (unlikely(rq->tag < 0 || rq->tag >= vdev->tag_set.queue_depth))
+		return BLK_STS_IOERR;
+	vrb_blk_bind_slot(vdev, q, rq, vreq);
+	nranges = vrb_blk_setup_hdr(vdev, rq, vreq->dma);
+	if (nranges < 0)
+		return nranges == -EOPNOTSUPP ? BLK_STS_NOTSUPP : BLK_STS_IOERR;
+	/* A buffer the device returns without writing the status fails. */
+	vreq->dma->status = VRB_STATUS_UNWRITTEN;
+
+	sts = vrb_blk_map_data(vdev, rq, vreq);
+	if (sts)
+		return sts;
+
+	blk_mq_start_request(rq);
+
+	spin_lock_irqsave(&q->lock, flags);
+	err = vrb_blk_add(q, rq, vreq, nranges);
+	if (unlikely(err)) {
+		/* Make sure what we queued before this one gets to the device. */
+		notify = vrb_vq_kick_prepare(&q->vq);
+		if (err == -ENOSPC) {
+			/* Restarted by vrb_blk_complete_queue(), same lock. */
+			blk_mq_stop_hw_queue(hctx);
+			q->stopped = true;
+			q->stats.stalls++;
+		}
+		spin_unlock_irqrestore(&q->lock, flags);
+		if (notify)
+			vrb_pci_notify(vdev, q->index);
+		vrb_blk_unmap_data(vdev, rq, vreq);
+		return err == -ENOSPC ? BLK_STS_DEV_RESOURCE : BLK_STS_IOERR;
+	}
+	if (bd->last)
+		notify = vrb_vq_kick_prepare(&q->vq);
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	if (notify)
+		vrb_pci_notify(vdev, q->index);
+	return BLK_STS_OK;
+}
+
+/* The batch ended without a bd->last request: kick now if needed. */
+static void vrb_blk_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct vrb_dev *vdev = hctx->queue->queuedata;
+	struct vrb_queue *q = &vdev->queues[hctx->queue_num];
+	unsigned long flags;
+	bool notify;
+
+	spin_lock_irqsave(&q->lock, flags);
+	notify = vrb_vq_kick_prepare(&q->vq);
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (notify)
+		vrb_pci_notify(vdev, q->index);
+}
+
+/* blk-mq's completion hook, possibly on the submitting CPU. */
+static void vrb_blk_complete_rq(struct request *rq)
+{
+	struct vrb_dev *vdev = rq->q->queuedata;
+	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+	u8 status = READ_ONCE(vreq->dma->status);	/* device wrote */
+
+	vrb_blk_unmap_data(vdev, rq, vreq);
+	blk_mq_end_request(rq, vrb_blk_status(status));
+}
+
+/**
+ * vrb_blk_complete_queue - take every completed request off a queue
+ * @q: the queue whose interrupt fired.
+ *
+ * The disable / drain / enable loop: interrupts for this queue are
+ * suppressed while the used ring is drained, then re-enabled; if a
+ * completion slipped in meanwhile, vrb_vq_enable_cb() says so and we
+ * drain again (§2.7.14), so nothing waits for an interrupt that already
+ * happened.  A hardware queue stopped on a full ring is restarted here,
+ * under the same lock that stopped it, so a restart is never lost.
+ *
+ * Context: Interrupt context; takes q->lock.
+ */
+void vrb_blk_complete_queue(struct vrb_queue *q)
+{
+	struct vrb_dev *vdev = q->vdev;
+	unsigned int done = 0;
+	unsigned long flags;
+	void *token;
+	u32 len;
+	int err;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->stats.irqs++;
+	do {
+		vrb_vq_disable_cb(&q->vq);
+		while ((err = vrb_vq_get_used(&q->vq, &token, &len)) == 0) {
+			struct request *rq = token;
+
+			/* len is not trusted: the status byte tells. */
+			if (likely(!blk_should_fake_timeout(rq->q)))
+				blk_mq_complete_request(rq);
+			done++;
+		}
+		if (err == -EIO)	/* broken: reported by the ring core */
+			break;
+	} while (!vrb_vq_enable_cb(&q->vq));
+
+	q->stats.completed += done;
+	if (!done)
+		q->stats.spurious++;
+	if (done && q->stopped && vdev->disk) {
+		q->stopped = false;
+		q->stats.restarts++;
+		blk_mq_start_stopped_hw_queues(vdev->disk->queue, true);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+static int vrb_blk_init_request(struct blk_mq_tag_set *set,
+				struct request *rq, unsigned int hctx_idx,
+				unsigned int numa_node)
+{
+	struct vrb_dev *vdev = set->driver_data;
+	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+
+	sg_init_table(vreq->sg, vdev->max_data_segs);
+	return 0;
+}
+
+/* Queue i is served by MSI-X vector i + 1, which has a CPU affinity. */
+static void vrb_blk_map_queues(struct blk_mq_tag_set *set)
+{
+	struct vrb_dev *vdev = set->driver_data;
+
+	if (vdev->irq_mode == VRB_IRQ_MSIX)
+		vrb_compat_pci_map_queues(&set->map[HCTX_TYPE_DEFAULT],
+					  vdev->pdev, 1);
+	else
+		blk_mq_map_queues(&set->map[HCTX_TYPE_DEFAULT]);
+}
+
+static const struct blk_mq_ops vrb_blk_mq_ops = {
+	.queue_rq = vrb_blk_queue_rq,
+	.commit_rqs = vrb_blk_commit_rqs,
+	.complete = vrb_blk_complete_rq,
+	.init_request = vrb_blk_init_request,
+	.map_queues = vrb_blk_map_queues,
+};
+
+/* ---- The disk ---------------------------------------------------------- */
+
+/* HDIO_GETGEO: the device's geometry (§5.2.4), or a made-up one. */
+static int vrb_blk_getgeo(struct block_device *bdev, struct hd_geometry *geo)
+{
+	struct vrb_dev *vdev = bdev->bd_disk->private_data;
+
+	if (vrb_has_feature(vdev, VRB_BLK_F_GEOMETRY)) {
+		unsigned int cyl = VRB_BLK_CFG_GEO_CYLINDERS;
+
+		geo->cylinders = vrb_pci_config_read16(vdev, cyl);
+		geo->heads = vrb_pci_config_read8(vdev, VRB_BLK_CFG_GEO_HEADS);
+		geo->sectors = vrb_pci_config_read8(vdev,
+						    VRB_BLK_CFG_GEO_SECTORS);
+		if (geo->heads && geo->sectors)
+			return 0;
+	}
+	/* Like virtio_blk: 64 heads, 32 sectors per track. */
+	geo->heads = 1 << 6;
+	geo->sectors = 1 << 5;
+	geo->cylinders = get_capacity(bdev->bd_disk) >> 11;
+	return 0;
+}
+
+static const struct block_device_operations vrb_blk_fops = {
+	.owner = THIS_MODULE,
+	.getgeo = vrb_blk_getgeo,
+};
+
+/* Capacity in 512-byte sectors (§5.2.4), torn reads avoided. */
+static sector_t vrb_blk_read_capacity(struct vrb_dev *vdev)
+{
+	return vrb_pci_config_read64(vdev, VRB_BLK_CFG_CAPACITY);
+}
+
+/**
+ * vrb_blk_config_changed - the device configuration changed
+ * @vdev: the device.
+ *
+ * Re-reads the capacity (QEMU's block_resize) and tells the block layer,
+ * which sends a uevent so that user space sees the new size.
+ *
+ * Context: Process context (the config work); may sleep.
+ */
+void vrb_blk_config_changed(struct vrb_dev *vdev)
+{
+	sector_t cap = vrb_blk_read_capacity(vdev);
+
+	if (cap == get_capacity(vdev->disk))
+		return;
+	dev_info(&vdev->pdev->dev, "%s: capacity changed from %llu to %llu sectors\n",
+		 vdev->disk->disk_name,
+		 (unsigned long long)get_capacity(vdev->disk),
+		 (unsigned long long)cap);
+	set_capacity_and_notify(vdev->disk, cap);
+}
+
+/* Does the device cache writes?  CONFIG_WCE: ask; else FLUSH says so. */
+static bool vrb_blk_write_cache(struct vrb_dev *vdev)
+{
+	if (vrb_has_feature(vdev, VRB_BLK_F_CONFIG_WCE))
+		return vrb_pci_config_read8(vdev, VRB_BLK_CFG_WRITEBACK);
+	return vrb_has_feature(vdev, VRB_BLK_F_FLUSH);
+}
+
+/*
+ * Turn the configuration into queue limits.  Every value comes from an
+ * untrusted device: out-of-range values are ignored with a warning.
+ */
+static void vrb_blk_limits(struct vrb_dev *vdev, struct vrb_limits *l)
+{
+	struct device *dev = &vdev->pdev->dev;
+	unsigned int bs = SECTOR_SIZE;
+	u32 v;
+
+	memset(l, 0, sizeof(*l));
+	if (vrb_has_feature(vdev, VRB_BLK_F_BLK_SIZE)) {
+		v = vrb_pci_config_read32(vdev, VRB_BLK_CFG_BLK_SIZE);
+		if (is_power_of_2(v) && v >= SECTOR_SIZE && v <= PAGE_SIZE)
+			bs = v;
+		else
+			dev_warn(dev, "ignoring invalid blk_size %u\n", v);
+	}
+	l->logical_block_size = bs;
+	l->physical_block_size = bs;
+
+	if (vrb_has_feature(vdev, VRB_BLK_F_TOPOLOGY)) {
+		u8 exp = vrb_pci_config_read8(vdev, VRB_BLK_CFG_PHYS_BLK_EXP);
+		u8 align = vrb_pci_config_read8(vdev, VRB_BLK_CFG_ALIGN_OFFSET);
+		u16 min_io = vrb_pci_config_read16(vdev,
+						   VRB_BLK_CFG_MIN_IO_SIZE);
+		u32 opt_io = vrb_pci_config_read32(vdev,
+						   VRB_BLK_CFG_OPT_IO_SIZE);
+
+		if (exp <= 16 - ilog2(bs))
+			l->physical_block_size = bs << exp;
+		else
+			dev_warn(dev, "ignoring physical_block_exp %u\n", exp);
+		l->alignment_offset = bs * align;
+		l->io_min = bs * min_io;
+		if (opt_io <= UINT_MAX / bs)
+			l->io_opt = bs * opt_io;
+	}
+
+	l->max_segments = vdev->max_data_segs;
+	l->max_segment_size = dma_max_mapping_size(dev);
+	if (vrb_has_feature(vdev, VRB_BLK_F_SIZE_MAX)) {
+		v = vrb_pci_config_read32(vdev, VRB_BLK_CFG_SIZE_MAX);
+		if (v >= PAGE_SIZE)
+			l->max_segment_size = min_t(u64, v,
+						    l->max_segment_size);
+		else
+			dev_warn(dev, "ignoring size_max %u below a page\n", v);
+	}
+	l->max_segment_size = min_t(u64, l->max_segment_size, UINT_MAX);
+
+	if (vrb_has_feature(vdev, VRB_BLK_F_DISCARD)) {
+		v = vrb_pci_config_read32(vdev, VRB_BLK_CFG_MAX_DISCARD_SECT);
+		l->max_discard_sectors = v ? v : UINT_MAX;
+		l->max_discard_segments = vdev->max_discard_segs;
+		v = vrb_pci_config_read32(vdev, VRB_BLK_CFG_DISCARD_ALIGN);
+		l->discard_granularity = v && v <= (UINT_MAX >> SECTOR_SHIFT) ?
+					 v << SECTOR_SHIFT : bs;
+	}
+	if (vrb_has_feature(vdev, VRB_BLK_F_WRITE_ZEROES)) {
+		v = vrb_pci_config_read32(vdev, VRB_BLK_CFG_MAX_WZ_SECT);
+		l->max_write_zeroes_sectors = v ? v : UINT_MAX;
+	}
+	l->write_cache = vrb_blk_write_cache(vdev);
+}
+
+/* ---- sysfs: serial and cache_type ------------------------------------ */
+
+/* GET_ID (§5.2.6): up to 20 bytes of serial, not NUL-terminated. */
+static int vrb_blk_get_id(struct gendisk *disk, char *id)
+{
+	struct request_queue *q = disk->queue;
+	struct request *rq;
+	int err;
+
+	rq = blk_mq_alloc_request(q, REQ_OP_DRV_IN, 0);
+	if (IS_ERR(rq))
+		return PTR_ERR(rq);
+	err = vrb_compat_map_kern(q, rq, id, VRB_BLK_ID_BYTES, GFP_KERNEL);
+	if (!err)
+		err = blk_status_to_errno(blk_execute_rq(rq, false));
+	blk_mq_free_request(rq);
+	return err;
+}
+
+static ssize_t serial_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct gendisk *disk = dev_to_disk(dev);
+	char *id;
+	int err;
+
+	/* The request's data must be DMA-able: not on the stack. */
+	id = kzalloc(VRB_BLK_ID_BYTES, GFP_KERNEL);
+	if (!id)
+		return -ENOMEM;
+	err = vrb_blk_get_id(disk, id);
+	if (!err)
+		err = sysfs_emit(buf, "%.*s\n", VRB_BLK_ID_BYTES, id);
+	kfree(id);
+	return err;
+}
+static DEVICE_ATTR_RO(serial);
+
+static const char *const vrb_blk_cache_types[] = {
+	"write through", "write back",
+};
+
+static ssize_t cache_type_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct vrb_dev *vdev = dev_to_disk(dev)->private_data;
+
+	return sysfs_emit(buf, "%s\n",
+			  vrb_blk_cache_types[vrb_blk_write_cache(vdev)]);
+}
+
+/* CONFIG_WCE (§5.2.5): the driver may switch the device's cache mode. */
+static ssize_t cache_type_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct gendisk *disk = dev_to_disk(dev);
+	struct vrb_dev *vdev = disk->private_data;
+	int i;
+
+	i = sysfs_match_string(vrb_blk_cache_types, buf);
+	if (i < 0) {
+		dev_err(dev, "cache_type: expected \"write through\" or \"write back\"\n");
+		return -EINVAL;
+	}
+	vrb_pci_config_write8(vdev, VRB_BLK_CFG_WRITEBACK, i);
+	/* Read back: the device decides what it actually does. */
+	vrb_compat_set_write_cache(disk->queue, vrb_blk_write_cache(vdev));
+	return count;
+}
+static DEVICE_ATTR_RW(cache_type);
+
+static struct attribute *vrb_blk_attrs[] = {
+	&dev_attr_serial.attr,
+	&dev_attr_cache_type.attr,
+	NULL,
+};
+
+static umode_t vrb_blk_attrs_visible(struct kobject *kobj,
+				     struct attribute *a, int n)
+{
+	struct gendisk *disk = dev_to_disk(kobj_to_dev(kobj));
+	struct vrb_dev *vdev = disk->private_data;
+
+	/* cache_type is writable only when the device lets us switch. */
+	if (a == &dev_attr_cache_type.attr &&
+	    !vrb_has_feature(vdev, VRB_BLK_F_CONFIG_WCE))
+		return 0444;
+	return a->mode;
+}
+
+static const struct attribute_group vrb_blk_attr_group = {
+	.attrs = vrb_blk_attrs,
+	.is_visible = vrb_blk_attrs_visible,
+};
+
+static const struct attribute_group *vrb_blk_attr_groups[] = {
+	&vrb_blk_attr_group,
+	NULL,
+};
+
+/* ---- Setup and teardown ---------------------------------------------- */
+
+static void vrb_blk_free_pools(struct vrb_dev *vdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < vdev->nvqs; i++) {
+		struct vrb_queue *q = &vdev->queues[i];
+
+		if (q->pool)
+			dma_free_coherent(&vdev->pdev->dev, q->pool_size,
+					  q->pool, q->pool_dma);
+		q->pool = NULL;
+	}
+}
+
+/* One slot per tag per queue: header, ranges, status, indirect table. */
+static int vrb_blk_alloc_pools(struct vrb_dev *vdev, unsigned int depth)
+{
+	unsigned int i, indir = 0;
+
+	if (vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC))
+		indir = (vdev->max_data_segs + 2) * sizeof(struct vrb_desc);
+	vdev->indir_off = ALIGN(sizeof(struct vrb_req_dma),
+				sizeof(struct vrb_desc));
+	vdev->slot_size = ALIGN(vdev->indir_off + indir, SMP_CACHE_BYTES);
+
+	for (i = 0; i < vdev->nvqs; i++) {
+		struct vrb_queue *q = &vdev->queues[i];
+
+		q->pool_size = vdev->slot_size * depth;
+		q->pool = dma_alloc_coherent(&vdev->pdev->dev, q->pool_size,
+					     &q->pool_dma, GFP_KERNEL);
+		if (!q->pool) {
+			vrb_blk_free_pools(vdev);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Requests in flight per queue.  With indirect descriptors each request
+ * takes one ring descriptor, so the ring size; without, a request takes
+ * at least three (header, data, status), so a third of it.
+ */
+static unsigned int vrb_blk_queue_depth(struct vrb_dev *vdev)
+{
+	unsigned int depth = vdev->ring_size;
+
+	if (!vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC))
+		depth = max(1U, depth / 3);
+	if (vrb_param_queue_depth)
+		depth = min(depth, vrb_param_queue_depth);
+	return depth;
+}
+
+/**
+ * vrb_blk_probe - create the blk-mq disk for a device with live queues
+ * @vdev: the device, after DRIVER_OK.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 or a negative errno; on error nothing is left allocated.
+ */
+int vrb_blk_probe(struct vrb_dev *vdev)
+{
+	struct blk_mq_tag_set *set = &vdev->tag_set;
+	struct device *dev = &vdev->pdev->dev;
+	struct vrb_limits lim;
+	unsigned int depth;
+	u32 v;
+	int err;
+
+	/* §5.2.4 seg_max; at least one, at most what fits the ring. */
+	v = 1;
+	if (vrb_has_feature(vdev, VRB_BLK_F_SEG_MAX))
+		v = max(1U, vrb_pci_config_read32(vdev, VRB_BLK_CFG_SEG_MAX));
+	vdev->max_data_segs = min3(v, (u32)vdev->ring_size - 2,
+				   VRB_MAX_DATA_SEGS);
+	if (vdev->ring_size < 3) {
+		dev_err(dev, "ring of %u cannot hold a request\n",
+			vdev->ring_size);
+		return -EINVAL;
+	}
+	vdev->max_discard_segs = 1;
+	if (vrb_has_feature(vdev, VRB_BLK_F_DISCARD)) {
+		v = vrb_pci_config_read32(vdev, VRB_BLK_CFG_MAX_DISCARD_SEG);
+		vdev->max_discard_segs = clamp(v, 1U, VRB_MAX_DISCARD_SEGS);
+	}
+
+	vdev->index = ida_alloc_max(&vrb_index_ida,
+				    (1 << (MINORBITS - VRB_PART_BITS)) - 1,
+				    GFP_KERNEL);
+	if (vdev->index < 0)
+		return vdev->index;
+
+	depth = vrb_blk_queue_depth(vdev);
+	err = vrb_blk_alloc_pools(vdev, depth);
+	if (err)
+		goto out_free_index;
+
+	memset(set, 0, sizeof(*set));
+	set->ops = &vrb_blk_mq_ops;
+	set->nr_hw_queues = vdev->nvqs;
+	set->nr_maps = 1;
+	set->queue_depth = depth;
+	set->numa_node = dev_to_node(dev);
+	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->cmd_size = sizeof(struct vrb_req) +
+			sizeof(struct scatterlist) * vdev->max_data_segs;
+	set->driver_data = vdev;
+	err = blk_mq_alloc_tag_set(set);
+	if (err)
+		goto out_free_pools;
+
+	vrb_blk_limits(vdev, &lim);
+	vdev->disk = vrb_compat_alloc_disk(set, &lim, vdev);
+	if (IS_ERR(vdev->disk)) {
+		err = PTR_ERR(vdev->disk);
+		vdev->disk = NULL;
+		goto out_free_tags;
+	}
+	vdev->disk->major = vrb_major;
+	vdev->disk->first_minor = vdev->index << VRB_PART_BITS;
+	vdev->disk->minors = 1 << VRB_PART_BITS;
+	vdev->disk->fops = &vrb_blk_fops;
+	vdev->disk->private_data = vdev;
+	snprintf(vdev->disk->disk_name, DISK_NAME_LEN, VRB_NAME "%d",
+		 vdev->index);
+	if (vrb_has_feature(vdev, VRB_BLK_F_RO))
+		set_disk_ro(vdev->disk, true);
+	set_capacity(vdev->disk, vrb_blk_read_capacity(vdev));
+
+	err = device_add_disk(dev, vdev->disk, vrb_blk_attr_groups);
+	if (err)
+		goto out_put_disk;
+
+	dev_info(dev, "%s: %llu sectors, %u queue(s) of %u, depth %u, %u segs, %s%s%s\n",
+		 vdev->disk->disk_name,
+		 (unsigned long long)get_capacity(vdev->disk), vdev->nvqs,
+		 vdev->ring_size, depth, vdev->max_data_segs,
+		 vdev->irq_mode == VRB_IRQ_MSIX ? "msix" :
+		 vdev->irq_mode == VRB_IRQ_MSIX_SHARED ? "msix-shared" :
+		 "intx",
+		 vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC) ?
+		 " indirect" : "",
+		 vrb_has_feature(vdev, VRB_F_RING_EVENT_IDX) ?
+		 " event_idx" : "");
+	return 0;
+
+out_put_disk:
+	put_disk(vdev->disk);
+	vdev->disk = NULL;
+out_free_tags:
+	blk_mq_free_tag_set(set);
+out_free_pools:
+	vrb_blk_free_pools(vdev);
+out_free_index:
+	ida_free(&vrb_index_ida, vdev->index);
+	vdev->index = -1;
+	return err;
+}
+
+/**
+ * vrb_blk_remove - take the disk away
+ * @vdev: the device.
+ *
+ * After this no request is in flight or can be submitted: del_gendisk()
+ * drains the queues.  The rings and pools stay until vrb_blk_cleanup(),
+ * after the device was reset.
+ *
+ * Context: Process context; may sleep.
+ */
+void vrb_blk_remove(struct vrb_dev *vdev)
+{
+	del_gendisk(vdev->disk);
+}
+
+/**
+ * vrb_blk_cleanup - free what vrb_blk_probe() allocated
+ * @vdev: the device, reset so it no longer touches the pools.
+ *
+ * Context: Process context; may sleep.
+ */
+void vrb_blk_cleanup(struct vrb_dev *vdev)
+{
+	put_disk(vdev->disk);
+	vdev->disk = NULL;
+	blk_mq_free_tag_set(&vdev->tag_set);
+	vrb_blk_free_pools(vdev);
+	ida_free(&vrb_index_ida, vdev->index);
+	vdev->index = -1;
+}
+
+/**
+ * vrb_blk_init - register the vringblk block major
+ *
+ * Context: Module init.
+ * Return: 0 or a negative errno.
+ */
+int vrb_blk_init(void)
+{
+	vrb_major = register_blkdev(0, VRB_NAME);
+	return vrb_major < 0 ? vrb_major : 0;
+}
+
+/**
+ * vrb_blk_exit - unregister the block major
+ *
+ * Context: Module exit.
+ */
+void vrb_blk_exit(void)
+{
+	unregister_blkdev(vrb_major, VRB_NAME);
+	ida_destroy(&vrb_index_ida);
+}

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vrb_debugfs.c - a live view of vringblk's rings for learners.
+ *
+ *	/sys/kernel/debug/vringblk/vringblk0/features	negotiated, by name
+ *	/sys/kernel/debug/vringblk/vringblk0/vq0/ring	layout and indices
+ *	/sys/kernel/debug/vringblk/vringblk0/vq0/descs	descriptor table
+ *	/sys/kernel/debug/vringblk/vringblk0/vq0/stats	counters
+ *
+ * Every file is a snapshot taken under the queue's lock, so its numbers
+ * agree with each other; reading it never disturbs I/O beyond holding
+ * the lock for the copy.  Writing 0 to "stats" resets the counters.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "vringblk.h"
+
+static struct dentry *vrb_dbg_root;
+
+/* Feature bits by name, for "features" and the ring view. */
+static const char *const vrb_dbg_feature_names[32] = {
+	[VRB_BLK_F_SIZE_MAX] = "SIZE_MAX",
+	[VRB_BLK_F_SEG_MAX] = "SEG_MAX",
+	[VRB_BLK_F_GEOMETRY] = "GEOMETRY",
+	[VRB_BLK_F_RO] = "RO",
+	[VRB_BLK_F_BLK_SIZE] = "BLK_SIZE",
+	[VRB_BLK_F_FLUSH] = "FLUSH",
+	[VRB_BLK_F_TOPOLOGY] = "TOPOLOGY",
+	[VRB_BLK_F_CONFIG_WCE] = "CONFIG_WCE",
+	[VRB_BLK_F_MQ] = "MQ",
+	[VRB_BLK_F_DISCARD] = "DISCARD",
+	[VRB_BLK_F_WRITE_ZEROES] = "WRITE_ZEROES",
+	[VRB_F_RING_INDIRECT_DESC] = "INDIRECT_DESC",
+	[VRB_F_RING_EVENT_IDX] = "EVENT_IDX",
+};
+
+static void vrb_dbg_print_features(struct seq_file *m, u32 features)
+{
+	unsigned int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		if (!(features & BIT(bit)))
+			continue;
+		if (vrb_dbg_feature_names[bit])
+			seq_printf(m, " %s", vrb_dbg_feature_names[bit]);
+		else
+			seq_printf(m, " bit%u", bit);
+	}
+	seq_putc(m, '\n');
+}
+
+static int vrb_dbg_features_show(struct seq_file *m, void *v)
+{
+	struct vrb_dev *vdev = m->private;
+
+	seq_printf(m, "device:    %#010x", vdev->device_features);
+	vrb_dbg_print_features(m, vdev->device_features);
+	seq_printf(m, "negotiated: %#010x", vdev->features);
+	vrb_dbg_print_features(m, vdev->features);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vrb_dbg_features);
+
+/* ring: the layout in memory and every index, as one snapshot. */
+static int vrb_dbg_ring_show(struct seq_file *m, void *v)
+{
+	struct vrb_queue *q = m->private;
+	struct vrb_vq *vq = &q->vq;
+	u16 avail_idx, avail_flags, used_idx, used_flags;
+	u16 used_event, avail_event;
+	unsigned int num_free, inflight;
+	u16 shadow, last_used;
+	bool broken;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	avail_idx = READ_ONCE(vq->avail->idx);
+	avail_flags = READ_ONCE(vq->avail->flags);
+	used_idx = READ_ONCE(vq->used->idx);		/* device writes */
+	used_flags = READ_ONCE(vq->used->flags);	/* device writes */
+	used_event = READ_ONCE(*vq->used_event);
+	avail_event = READ_ONCE(*vq->avail_event);	/* device writes */
+	shadow = vq->avail_idx_shadow;
+	last_used = vq->last_used_idx;
+	num_free = vq->num_free;
+	inflight = vq->num_inflight;
+	broken = vq->broken;
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	seq_printf(m, "queue size:        %u\n", vq->num);
+	seq_printf(m, "ring memory:       %pad, %zu bytes, PFN %#llx\n",
+		   &q->ring_dma, q->ring_size,
+		   (unsigned long long)q->ring_dma >> VRB_PCI_QUEUE_PFN_SHIFT);
+	seq_printf(m, "descriptor table:  %pad + %#zx, %zu bytes\n",
+		   &q->ring_dma, vq->layout.desc_off, vq->layout.desc_bytes);
+	seq_printf(m, "available ring:    %pad + %#zx, %zu bytes\n",
+		   &q->ring_dma, vq->layout.avail_off, vq->layout.avail_bytes);
+	seq_printf(m, "used ring:         %pad + %#zx, %zu bytes\n",
+		   &q->ring_dma, vq->layout.used_off, vq->layout.used_bytes);
+	seq_printf(m, "ring features:    %s%s\n",
+		   vq->indirect ? " INDIRECT_DESC" : "",
+		   vq->event_idx ? " EVENT_IDX" : "");
+	seq_printf(m, "avail.idx:         %u (shadow %u)\n", avail_idx, shadow);
+	seq_printf(m, "avail.flags:       %#x%s\n", avail_flags,
+		   avail_flags & VRB_AVAIL_F_NO_INTERRUPT ?
+		   " NO_INTERRUPT" : "");
+	seq_printf(m, "used.idx:          %u (last seen by driver %u)\n",
+		   used_idx, last_used);
+	seq_printf(m, "used.flags:        %#x%s\n", used_flags,
+		   used_flags & VRB_USED_F_NO_NOTIFY ? " NO_NOTIFY" : "");
+	if (vq->event_idx)
+		seq_printf(m, "used_event:        %u\navail_event:       %u\n",
+			   used_event, avail_event);
+	seq_printf(m, "chains in flight:  %u\n", inflight);
+	seq_printf(m, "free descriptors:  %u of %u\n", num_free, vq->num);
+	seq_printf(m, "broken:            %s\n", broken ? "yes" : "no");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vrb_dbg_ring);
+
+/* What the descs view shows of a request, copied under the lock. */
+struct vrb_dbg_rq {
+	int tag;		/* blk-mq tag */
+	enum req_op op;		/* REQ_OP_* */
+};
+
+static void vrb_dbg_print_desc(struct seq_file *m, const char *pfx,
+			       unsigned int i, const struct vrb_desc *d)
+{
+	seq_printf(m, "%s%4u addr %#014llx len %6u next %4u%s%s%s\n", pfx, i,
+		   d->addr, d->len, d->next,
+		   d->flags & VRB_DESC_F_NEXT ? " NEXT" : "",
+		   d->flags & VRB_DESC_F_WRITE ? " WRITE" : "",
+		   d->flags & VRB_DESC_F_INDIRECT ? " INDIRECT" : "");
+}
+
+/*
+ * descs: the descriptor table, with each in-flight chain walked from its
+ * head (indirect tables expanded) and a count of free descriptors.  The
+ * copy is taken under the lock into a buffer, then printed.
+ */
+static int vrb_dbg_descs_show(struct seq_file *m, void *v)
+{
+	struct vrb_queue *q = m->private;
+	struct vrb_vq *vq = &q->vq;
+	struct vrb_vq_desc_state *st;
+	struct vrb_desc *desc, *indir;
+	struct vrb_dbg_rq *rqs;
+	unsigned int i, j, n, max_indir = q->vdev->max_data_segs + 2;
+	unsigned long flags;
+	int err = 0;
+	size_t indir_bytes = sizeof(*indir) * max_indir * vq->num;
+
+	desc = kvmalloc_array(vq->num, sizeof(*desc), GFP_KERNEL);
+	st = kvmalloc_array(vq->num, sizeof(*st), GFP_KERNEL);
+	rqs = kvmalloc_array(vq->num, sizeof(*rqs), GFP_KERNEL);
+	indir = vq->indirect ? kvmalloc(indir_bytes, GFP_KERNEL) : NULL;
+	if (!desc || !st || !rqs || (vq->indirect && !indir)) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+
+	spin_lock_irqsave(&q->lock, flags);
+	memcpy(desc, vq->desc, sizeof(*desc) * vq->num);
+	memcpy(st, vq->state, sizeof(*st) * vq->num);
+	for (i = 0; i < vq->num; i++) {
+		struct request *rq = st[i].token;
+
+		if (!rq)
+			continue;
+		/* The request is ours while in flight: safe to look at. */
+		rqs[i].tag = rq->tag;
+		rqs[i].op = req_op(rq);
+		if (indir && st[i].indir)
+			memcpy(&indir[i * max_indir], st[i].indir,
+			       sizeof(*indir) * min_t(unsigned int,
+						      st[i].nbufs, max_indir));
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	seq_printf(m, "%u descriptors, %u free; chains in flight:\n",
+		   vq->num, vq->num_free);
+	for (i = 0; i < vq->num; i++) {
+		unsigned int d = i;
+
+		if (!st[i].token)
+			continue;
+		seq_printf(m, "head %u: tag %d %s, %u buffers, %u writable bytes\n",
+			   i, rqs[i].tag, blk_op_str(rqs[i].op), st[i].nbufs,
+			   st[i].in_bytes);
+		for (j = 0; j < st[i].ndescs && d < vq->num; j++) {
+			vrb_dbg_print_desc(m, "  ", d, &desc[d]);
+			d = st[d].next;
+		}
+		if (!st[i].indir)
+			continue;
+		n = min_t(unsigned int, st[i].nbufs, max_indir);
+		for (j = 0; j < n; j++)
+			vrb_dbg_print_desc(m, "    indirect ", j,
+					   &indir[i * max_indir + j]);
+	}
+
+out_free:
+	kvfree(desc);
+	kvfree(st);
+	kvfree(rqs);
+	kvfree(indir);
+	return err;
+}
+DEFINE_SHOW_ATTRIBUTE(vrb_dbg_descs);
+
+static int vrb_dbg_stats_show(struct seq_file *m, void *v)
+{
+	struct vrb_queue *q = m->private;
+	struct vrb_vq_stats vs;
+	struct vrb_queue_stats qs;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	vs = q->vq.stats;
+	qs = q->stats;
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	seq_printf(m, "added %llu\ndescs %llu\nindirect %llu\nfull %llu\n",
+		   vs.added, vs.descs, vs.indirect, vs.full);
+	seq_printf(m, "kicks %llu\nkicks_suppressed %llu\n",
+		   vs.kicks, vs.kicks_suppressed);
+	seq_printf(m, "used %llu\nlen_clamped %llu\nbroken %llu\n",
+		   vs.used, vs.len_clamped, vs.broken);
+	seq_printf(m, "max_inflight %u\n", vs.max_inflight);
+	seq_printf(m, "irqs %llu\nspurious %llu\ncompleted %llu\n",
+		   qs.irqs, qs.spurious, qs.completed);
+	seq_printf(m, "stalls %llu\nrestarts %llu\n", qs.stalls, qs.restarts);
+	return 0;
+}
+
+static int vrb_dbg_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vrb_dbg_stats_show, inode->i_private);
+}
+
+/* Writing 0 resets every counter of the queue; anything else: -EINVAL. */
+static ssize_t vrb_dbg_stats_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	struct vrb_queue *q = file_inode(file)->i_private;
+	unsigned long flags;
+	unsigned int val;
+	int err;
+
+	err = kstrtouint_from_user(ubuf, count, 0, &val);
+	if (err || val != 0) {
+		dev_err(&q->vdev->pdev->dev, "stats: write 0 to reset\n");
+		return -EINVAL;
+	}
+	spin_lock_irqsave(&q->lock, flags);
+	memset(&q->vq.stats, 0, sizeof(q->vq.stats));
+	memset(&q->stats, 0, sizeof(q->stats));
+	spin_unlock_irqrestore(&q->lock, flags);
+	return count;
+}
+
+static const struct file_operations vrb_dbg_stats_fops = {
+	.owner = THIS_MODULE,
+	.open = vrb_dbg_stats_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = vrb_dbg_stats_write,
+};
+
+/**
+ * vrb_dbg_add_dev - create a device's debugfs directory
+ * @vdev: the device, with its disk added.
+ *
+ * Failures are ignored, as debugfs wants: the driver works without it.
+ *
+ * Context: Process context.
+ */
+void vrb_dbg_add_dev(struct vrb_dev *vdev)
+{
+	unsigned int i;
+	char name[16];
+
+	vdev->dbg_dir = debugfs_create_dir(vdev->disk->disk_name,
+					   vrb_dbg_root);
+	debugfs_create_file("features", 0444, vdev->dbg_dir, vdev,
+			    &vrb_dbg_features_fops);
+	for (i = 0; i < vdev->nvqs; i++) {
+		struct vrb_queue *q = &vdev->queues[i];
+
+		snprintf(name, sizeof(name), "vq%u", i);
+		q->dbg_dir = debugfs_create_dir(name, vdev->dbg_dir);
+		debugfs_create_file("ring", 0444, q->dbg_dir, q,
+				    &vrb_dbg_ring_fops);
+		debugfs_create_file("descs", 0444, q->dbg_dir, q,
+				    &vrb_dbg_descs_fops);
+		debugfs_create_file("stats", 0644, q->dbg_dir, q,
+				    &vrb_dbg_stats_fops);
+	}
+}
+
+/**
+ * vrb_dbg_remove_dev - remove a device's debugfs directory
+ * @vdev: the device.
+ *
+ * Waits for readers of its files to finish.
+ *
+ * Context: Process context; may sleep.
+ */
+void vrb_dbg_remove_dev(struct vrb_dev *vdev)
+{
+	debugfs_remove(vdev->dbg_dir);
+	vdev->dbg_dir = NULL;
+}
+
+/**
+ * vrb_dbg_init - create /sys/kernel/debug/vringblk
+ *
+ * Context: Module init.
+ */
+void vrb_dbg_init(void)
+{
+	vrb_dbg_root = debugfs_create_dir(VRB_NAME, NULL);
+}
+
+/**
+ * vrb_dbg_exit - remove /sys/kernel/debug/vringblk
+ *
+ * Context: Module exit.
+ */
+void vrb_dbg_exit(void)
+{
+	debugfs_remove(vrb_dbg_root);
+}

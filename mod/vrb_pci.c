@@ -1,0 +1,694 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vrb_pci.c - vringblk's legacy virtio-pci transport: finds the device,
+ * walks the initialisation handshake of virtio 1.2 §3.1 (legacy variant,
+ * §3.1.2: no FEATURES_OK), builds the virtqueues in dma_alloc_coherent()
+ * memory (§4.1.4.10, §2.7.2), wires up interrupts (MSI-X, §4.1.4.10 and
+ * §4.1.5.1.2; or INTx with the ISR, §4.1.4.5) and tears it all down.
+ *
+ * Reading order: module parameters, interrupt handlers, the queues, the
+ * interrupts, probe (the handshake, step by step), remove, module init.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "vringblk.h"
+
+/* ---- Module parameters ---------------------------------------------- */
+
+/* Feature names accepted by disable=, in bit order. */
+static const struct {
+	const char *name;
+	unsigned int bit;
+} vrb_feature_names[] = {
+	{ "size_max", VRB_BLK_F_SIZE_MAX },
+	{ "seg_max", VRB_BLK_F_SEG_MAX },
+	{ "geometry", VRB_BLK_F_GEOMETRY },
+	{ "ro", VRB_BLK_F_RO },
+	{ "blk_size", VRB_BLK_F_BLK_SIZE },
+	{ "flush", VRB_BLK_F_FLUSH },
+	{ "topology", VRB_BLK_F_TOPOLOGY },
+	{ "config_wce", VRB_BLK_F_CONFIG_WCE },
+	{ "mq", VRB_BLK_F_MQ },
+	{ "discard", VRB_BLK_F_DISCARD },
+	{ "write_zeroes", VRB_BLK_F_WRITE_ZEROES },
+	{ "indirect_desc", VRB_F_RING_INDIRECT_DESC },
+	{ "event_idx", VRB_F_RING_EVENT_IDX },
+};
+
+/* Features declined with disable=, as a mask of bits. */
+static u32 vrb_declined;
+static char vrb_declined_str[256];
+
+static int vrb_param_disable_set(const char *val, const struct kernel_param *kp)
+{
+	char buf[sizeof(vrb_declined_str)];
+	char *cur = buf, *tok;
+	u32 mask = 0;
+	unsigned int i;
+
+	if (strscpy(buf, val, sizeof(buf)) < 0) {
+		pr_err(VRB_NAME ": disable=: value too long\n");
+		return -EINVAL;
+	}
+	strim(buf);
+	while ((tok = strsep(&cur, ",")) != NULL) {
+		if (!*tok)
+			continue;
+		for (i = 0; i < ARRAY_SIZE(vrb_feature_names); i++)
+			if (!strcmp(tok, vrb_feature_names[i].name))
+				break;
+		if (i == ARRAY_SIZE(vrb_feature_names)) {
+			pr_err(VRB_NAME ": disable=: unknown feature '%s' (known: size_max seg_max geometry ro blk_size flush topology config_wce mq discard write_zeroes indirect_desc event_idx)\n",
+			       tok);
+			return -EINVAL;
+		}
+		mask |= BIT(vrb_feature_names[i].bit);
+	}
+	vrb_declined = mask;
+	strscpy(vrb_declined_str, val, sizeof(vrb_declined_str));
+	strim(vrb_declined_str);
+	return 0;
+}
+
+static int vrb_param_disable_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n", vrb_declined_str);
+}
+
+static const struct kernel_param_ops vrb_param_disable_ops = {
+	.set = vrb_param_disable_set,
+	.get = vrb_param_disable_get,
+};
+
+module_param_cb(disable, &vrb_param_disable_ops, NULL, 0444);
+MODULE_PARM_DESC(disable,
+		 "Comma-separated features to decline even if offered: size_max,seg_max,geometry,ro,blk_size,flush,topology,config_wce,mq,discard,write_zeroes,indirect_desc,event_idx");
+
+unsigned int vrb_param_num_queues;
+unsigned int vrb_param_queue_depth;
+
+/* A uint parameter with an upper bound, rejected with a message. */
+static int vrb_param_uint_max(const char *val, const struct kernel_param *kp,
+			      unsigned int max)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err || v > max) {
+		pr_err(VRB_NAME ": %s=%s: expected 0..%u\n", kp->name, val, max);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+static int vrb_param_num_queues_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	return vrb_param_uint_max(val, kp, 256);
+}
+
+static const struct kernel_param_ops vrb_param_num_queues_ops = {
+	.set = vrb_param_num_queues_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(num_queues, &vrb_param_num_queues_ops,
+		&vrb_param_num_queues, 0444);
+MODULE_PARM_DESC(num_queues,
+		 "Most virtqueues (hardware queues) per device, 0 = one per CPU up to what the device offers (default 0, max 256)");
+
+static int vrb_param_queue_depth_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	return vrb_param_uint_max(val, kp, VRB_VQ_MAX_SIZE);
+}
+
+static const struct kernel_param_ops vrb_param_queue_depth_ops = {
+	.set = vrb_param_queue_depth_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(queue_depth, &vrb_param_queue_depth_ops,
+		&vrb_param_queue_depth, 0444);
+MODULE_PARM_DESC(queue_depth,
+		 "Requests in flight per queue, 0 = derived from the ring size (default 0, max 32768)");
+
+/* ---- Interrupts ------------------------------------------------------ */
+
+/* A config change (§4.1.4.5 bit 1): QEMU's block_resize, for instance. */
+static void vrb_pci_config_irq(struct vrb_dev *vdev)
+{
+	spin_lock(&vdev->config_lock);
+	if (vdev->config_enabled)
+		schedule_work(&vdev->config_work);
+	spin_unlock(&vdev->config_lock);
+}
+
+/* The config interrupt's bottom half: it may sleep. */
+static void vrb_pci_config_work(struct work_struct *work)
+{
+	struct vrb_dev *vdev = container_of(work, struct vrb_dev,
+					    config_work);
+
+	vrb_blk_config_changed(vdev);
+}
+
+/* MSI-X: the config vector. */
+static irqreturn_t vrb_pci_msix_config(int irq, void *data)
+{
+	vrb_pci_config_irq(data);
+	return IRQ_HANDLED;
+}
+
+/* MSI-X: one queue's vector. */
+static irqreturn_t vrb_pci_msix_queue(int irq, void *data)
+{
+	vrb_blk_complete_queue(data);
+	return IRQ_HANDLED;
+}
+
+/*
+ * INTx, or the single shared MSI-X vector: one handler for everything.
+ * Reading the ISR tells what happened and, for INTx, de-asserts the line.
+ * INTx lines are shared, so a zero ISR means "not us".
+ */
+static irqreturn_t vrb_pci_isr_irq(int irq, void *data)
+{
+	struct vrb_dev *vdev = data;
+	unsigned int i;
+	u8 isr;
+
+	isr = vrb_pci_read_isr(vdev);	/* reading clears it */
+	if (!isr)
+		return IRQ_NONE;
+	if (isr & VRB_PCI_ISR_CONFIG)
+		vrb_pci_config_irq(vdev);
+	for (i = 0; i < vdev->nvqs; i++)
+		vrb_blk_complete_queue(&vdev->queues[i]);
+	return IRQ_HANDLED;
+}
+
+/* ---- Virtqueues (§4.1.4.10, §2.7.2) ---------------------------------- */
+
+/*
+ * Set up virtqueue @index: select it, read its size, allocate the ring
+ * in coherent memory and tell the device where it is.
+ */
+static int vrb_pci_setup_queue(struct vrb_dev *vdev, struct vrb_queue *q,
+			       u16 index)
+{
+	struct device *dev = &vdev->pdev->dev;
+	struct vrb_vq_layout layout;
+	char name[32];
+	u16 num;
+	int err;
+
+	vrb_pci_select_queue(vdev, index);
+	num = vrb_pci_get_queue_num(vdev);
+	if (!num) {
+		dev_err(dev, "queue %u does not exist\n", index);
+		return -ENOENT;
+	}
+	if (vrb_pci_get_queue_pfn(vdev)) {
+		dev_err(dev, "queue %u is already active\n", index);
+		return -EBUSY;
+	}
+	/* Legacy: we must use the size the device reports (§2.7.2). */
+	err = vrb_vq_layout_compute(num, &layout);
+	if (err) {
+		dev_err(dev, "queue %u: invalid size %u\n", index, num);
+		return err;
+	}
+
+	q->ring_size = layout.size;
+	q->ring = dma_alloc_coherent(dev, q->ring_size, &q->ring_dma,
+				     GFP_KERNEL);
+	if (!q->ring)
+		return -ENOMEM;
+
+	/* The PFN register holds 32 bits of 4096-byte page number. */
+	if ((u64)q->ring_dma >> VRB_PCI_QUEUE_PFN_SHIFT > U32_MAX) {
+		dev_err(dev, "queue %u: ring at %pad is above 16 TiB\n",
+			index, &q->ring_dma);
+		err = -E2BIG;
+		goto out_free_ring;
+	}
+
+	snprintf(name, sizeof(name), "%s/vq%u", pci_name(vdev->pdev), index);
+	err = vrb_vq_init(&q->vq, name, num, q->ring, q->ring_dma,
+			  vrb_has_feature(vdev, VRB_F_RING_EVENT_IDX),
+			  vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC));
+	if (err)
+		goto out_free_ring;
+
+	spin_lock_init(&q->lock);
+	q->vdev = vdev;
+	q->index = index;
+	vrb_pci_set_queue_pfn(vdev, q->ring_dma >> VRB_PCI_QUEUE_PFN_SHIFT);
+	return 0;
+
+out_free_ring:
+	dma_free_coherent(dev, q->ring_size, q->ring, q->ring_dma);
+	q->ring = NULL;
+	return err;
+}
+
+/* Undo vrb_pci_setup_queue(); the device must be reset already. */
+static void vrb_pci_del_queue(struct vrb_dev *vdev, struct vrb_queue *q)
+{
+	vrb_pci_select_queue(vdev, q->index);
+	vrb_pci_set_queue_pfn(vdev, 0);		/* deactivate (§4.1.4.10) */
+	vrb_vq_cleanup(&q->vq);
+	dma_free_coherent(&vdev->pdev->dev, q->ring_size, q->ring,
+			  q->ring_dma);
+	q->ring = NULL;
+}
+
+static void vrb_pci_del_queues(struct vrb_dev *vdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < vdev->nvqs; i++)
+		if (vdev->queues[i].ring)
+			vrb_pci_del_queue(vdev, &vdev->queues[i]);
+}
+
+static int vrb_pci_setup_queues(struct vrb_dev *vdev)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < vdev->nvqs; i++) {
+		err = vrb_pci_setup_queue(vdev, &vdev->queues[i], i);
+		if (err) {
+			vrb_pci_del_queues(vdev);
+			return err;
+		}
+	}
+	vdev->ring_size = vdev->queues[0].vq.num;
+	return 0;
+}
+
+/* ---- Interrupt setup --------------------------------------------------- */
+
+static void vrb_pci_free_irqs(struct vrb_dev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int i;
+
+	switch (vdev->irq_mode) {
+	case VRB_IRQ_MSIX:
+		for (i = 0; i < vdev->nvqs; i++) {
+			vrb_pci_select_queue(vdev, i);
+			vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
+			free_irq(pci_irq_vector(pdev, i + 1), &vdev->queues[i]);
+		}
+		vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+		free_irq(pci_irq_vector(pdev, 0), vdev);
+		break;
+	case VRB_IRQ_MSIX_SHARED:
+		for (i = 0; i < vdev->nvqs; i++) {
+			vrb_pci_select_queue(vdev, i);
+			vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
+		}
+		vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+		free_irq(pci_irq_vector(pdev, 0), vdev);
+		break;
+	case VRB_IRQ_INTX:
+		free_irq(pdev->irq, vdev);
+		break;
+	case VRB_IRQ_NONE:
+		return;
+	}
+	/* The config offset moves back to 0x14 once MSI-X is off. */
+	pci_free_irq_vectors(pdev);
+	vdev->irq_mode = VRB_IRQ_NONE;
+}
+
+/* One vector for config changes, one per queue, spread over the CPUs. */
+static int vrb_pci_setup_msix(struct vrb_dev *vdev)
+{
+	struct irq_affinity desc = { .pre_vectors = 1 };
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int i;
+	int nvec, err;
+
+	nvec = pci_alloc_irq_vectors_affinity(pdev, vdev->nvqs + 1,
+					      vdev->nvqs + 1,
+					      PCI_IRQ_MSIX | PCI_IRQ_AFFINITY,
+					      &desc);
+	if (nvec < 0)
+		return nvec;
+	vdev->irq_mode = VRB_IRQ_MSIX;	/* config now at 0x18 */
+
+	err = request_irq(pci_irq_vector(pdev, 0), vrb_pci_msix_config, 0,
+			  VRB_NAME "-config", vdev);
+	if (err)
+		goto out_free_vectors;
+	if (vrb_pci_set_config_vector(vdev, 0) != 0) {
+		err = -EBUSY;
+		goto out_free_config;
+	}
+
+	for (i = 0; i < vdev->nvqs; i++) {
+		struct vrb_queue *q = &vdev->queues[i];
+
+		snprintf(q->irq_name, sizeof(q->irq_name), "%s-%s-vq%u",
+			 VRB_NAME, pci_name(pdev), i);
+		err = request_irq(pci_irq_vector(pdev, i + 1),
+				  vrb_pci_msix_queue, 0, q->irq_name, q);
+		if (err)
+			goto out_free_queues;
+		vrb_pci_select_queue(vdev, i);
+		if (vrb_pci_set_queue_vector(vdev, i + 1) != i + 1) {
+			free_irq(pci_irq_vector(pdev, i + 1), q);
+			err = -EBUSY;
+			goto out_free_queues;
+		}
+	}
+	return 0;
+
+out_free_queues:
+	while (i--) {
+		vrb_pci_select_queue(vdev, i);
+		vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
+		free_irq(pci_irq_vector(pdev, i + 1), &vdev->queues[i]);
+	}
+	vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+out_free_config:
+	free_irq(pci_irq_vector(pdev, 0), vdev);
+out_free_vectors:
+	pci_free_irq_vectors(pdev);
+	vdev->irq_mode = VRB_IRQ_NONE;
+	return err;
+}
+
+/* One MSI-X vector for the config and every queue. */
+static int vrb_pci_setup_msix_shared(struct vrb_dev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int i;
+	int nvec, err;
+
+	nvec = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
+	if (nvec < 0)
+		return nvec;
+	vdev->irq_mode = VRB_IRQ_MSIX_SHARED;
+
+	err = request_irq(pci_irq_vector(pdev, 0), vrb_pci_isr_irq, 0,
+			  VRB_NAME, vdev);
+	if (err)
+		goto out_free_vectors;
+	if (vrb_pci_set_config_vector(vdev, 0) != 0) {
+		err = -EBUSY;
+		goto out_unroute;
+	}
+	for (i = 0; i < vdev->nvqs; i++) {
+		vrb_pci_select_queue(vdev, i);
+		if (vrb_pci_set_queue_vector(vdev, 0) != 0) {
+			err = -EBUSY;
+			goto out_unroute;
+		}
+	}
+	return 0;
+
+out_unroute:
+	for (i = 0; i < vdev->nvqs; i++) {
+		vrb_pci_select_queue(vdev, i);
+		vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
+	}
+	vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+	free_irq(pci_irq_vector(pdev, 0), vdev);
+out_free_vectors:
+	pci_free_irq_vectors(pdev);
+	vdev->irq_mode = VRB_IRQ_NONE;
+	return err;
+}
+
+/* The legacy INTx line, shared with whoever else sits on it. */
+static int vrb_pci_setup_intx(struct vrb_dev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int err;
+
+	err = request_irq(pdev->irq, vrb_pci_isr_irq, IRQF_SHARED, VRB_NAME,
+			  vdev);
+	if (err)
+		return err;
+	vdev->irq_mode = VRB_IRQ_INTX;
+	return 0;
+}
+
+/*
+ * MSI-X with a vector per queue, else one shared MSI-X vector, else INTx.
+ * Must run before the device configuration is read: enabling MSI-X moves
+ * it from 0x14 to 0x18.
+ */
+static int vrb_pci_setup_irqs(struct vrb_dev *vdev)
+{
+	struct device *dev = &vdev->pdev->dev;
+
+	if (!vrb_pci_setup_msix(vdev))
+		return 0;
+	dev_info(dev, "no MSI-X vector per queue, trying one shared vector\n");
+	if (!vrb_pci_setup_msix_shared(vdev))
+		return 0;
+	dev_info(dev, "no MSI-X, using INTx\n");
+	return vrb_pci_setup_intx(vdev);
+}
+
+/* ---- Probe: the initialisation handshake (§3.1.1, legacy §3.1.2) ----- */
+
+/* How many virtqueues to use: the device's num_queues, CPUs, parameter. */
+static unsigned int vrb_pci_num_queues(struct vrb_dev *vdev)
+{
+	unsigned int n = 1;
+
+	/* VRB_BLK_F_MQ: num_queues is valid; 0 would be a device bug. */
+	if (vdev->device_features & BIT(VRB_BLK_F_MQ) &&
+	    !(vrb_declined & BIT(VRB_BLK_F_MQ)))
+		n = max_t(unsigned int, 1,
+			  vrb_pci_config_read16(vdev, VRB_BLK_CFG_NUM_QUEUES));
+	n = min_t(unsigned int, n, nr_cpu_ids);
+	if (vrb_param_num_queues)
+		n = min(n, vrb_param_num_queues);
+	return n;
+}
+
+static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct vrb_dev *vdev;
+	int err;
+
+	/* Legacy (transitional) devices have revision 0 (§4.1.2.3). */
+	if (pdev->revision != 0) {
+		dev_info(dev, "revision %u is not a legacy device, leaving it alone\n",
+			 pdev->revision);
+		return -ENODEV;
+	}
+	/* The legacy subsystem device id is the virtio device id: 2 = block. */
+	if (pdev->subsystem_device != VRB_PCI_SUBSYS_ID_BLK) {
+		dev_info(dev, "subsystem id %#x is not a block device\n",
+			 pdev->subsystem_device);
+		return -ENODEV;
+	}
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return -ENOMEM;
+	vdev->pdev = pdev;
+	vdev->index = -1;
+	spin_lock_init(&vdev->config_lock);
+	INIT_WORK(&vdev->config_work, vrb_pci_config_work);
+	pci_set_drvdata(pdev, vdev);
+
+	err = pci_enable_device(pdev);
+	if (err)
+		goto out_free_vdev;
+	/*
+	 * Streaming data may sit anywhere; rings must be below 2^44 so their
+	 * 4096-byte page number fits the 32-bit PFN register.  Legacy virtio
+	 * knows no IOMMU: bus addresses are guest-physical addresses.
+	 */
+	err = dma_set_mask(dev, DMA_BIT_MASK(64));
+	if (!err)
+		err = dma_set_coherent_mask(dev, DMA_BIT_MASK(32 +
+					    VRB_PCI_QUEUE_PFN_SHIFT));
+	if (err) {
+		dev_err(dev, "no usable DMA configuration\n");
+		goto out_disable;
+	}
+	err = pci_request_regions(pdev, VRB_NAME);
+	if (err)
+		goto out_disable;
+	/* BAR0 is an I/O port window (§4.1.4.10). */
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_IO)) {
+		dev_err(dev, "BAR0 is not an I/O region: not a legacy device\n");
+		err = -ENODEV;
+		goto out_release;
+	}
+	vdev->ioaddr = pci_iomap(pdev, 0, 0);
+	if (!vdev->ioaddr) {
+		err = -ENOMEM;
+		goto out_release;
+	}
+	pci_set_master(pdev);
+
+	/* §3.1.1 step 1: reset the device. */
+	vrb_pci_reset(vdev);
+	/* Step 2: ACKNOWLEDGE, we noticed the device. */
+	vrb_pci_add_status(vdev, VRB_STATUS_ACKNOWLEDGE);
+	/* Step 3: DRIVER, we know how to drive it. */
+	vrb_pci_add_status(vdev, VRB_STATUS_DRIVER);
+
+	/*
+	 * Step 4: read the device's features, write the subset we both
+	 * know and the user did not decline.  Legacy has no FEATURES_OK
+	 * (§3.1.2): the device accepts whatever subset we write.
+	 */
+	vdev->device_features = vrb_pci_get_features(vdev);
+	vdev->features = vdev->device_features & VRB_DRIVER_FEATURES &
+			 ~vrb_declined;
+	vrb_pci_set_features(vdev, vdev->features);
+	dev_info(dev, "features: device %#010x, negotiated %#010x\n",
+		 vdev->device_features, vdev->features);
+
+	/* Step 7 (legacy order): set up the virtqueues. */
+	vdev->nvqs = vrb_pci_num_queues(vdev);
+	vdev->queues = kcalloc(vdev->nvqs, sizeof(*vdev->queues), GFP_KERNEL);
+	if (!vdev->queues) {
+		err = -ENOMEM;
+		goto out_failed;
+	}
+	err = vrb_pci_setup_queues(vdev);
+	if (err)
+		goto out_free_queues;
+	err = vrb_pci_setup_irqs(vdev);
+	if (err)
+		goto out_del_queues;
+
+	/*
+	 * Step 8: DRIVER_OK before the disk goes live, since adding the
+	 * disk already reads the partition table through the rings.
+	 */
+	vrb_pci_add_status(vdev, VRB_STATUS_DRIVER_OK);
+
+	err = vrb_blk_probe(vdev);
+	if (err)
+		goto out_reset;
+
+	spin_lock_irq(&vdev->config_lock);
+	vdev->config_enabled = true;
+	spin_unlock_irq(&vdev->config_lock);
+	vrb_dbg_add_dev(vdev);
+	return 0;
+
+out_reset:
+	vrb_pci_reset(vdev);
+	vrb_pci_free_irqs(vdev);
+out_del_queues:
+	vrb_pci_del_queues(vdev);
+out_free_queues:
+	kfree(vdev->queues);
+out_failed:
+	/* On any failure say FAILED (§3.1.1), so the device knows. */
+	vrb_pci_add_status(vdev, VRB_STATUS_FAILED);
+	pci_iounmap(pdev, vdev->ioaddr);
+out_release:
+	pci_release_regions(pdev);
+out_disable:
+	pci_disable_device(pdev);
+out_free_vdev:
+	kfree(vdev);
+	return err;
+}
+
+/*
+ * Teardown, in the exact mirror order of probe:
+ *  1. stop config interrupts from queueing work, and wait for the work;
+ *  2. remove the disk: blk-mq drains every request, none is in flight;
+ *  3. reset the device: it stops touching the rings;
+ *  4. free the interrupts (MSI-X vectors are unrouted first);
+ *  5. free the disk, the tag set and the per-request pools, then the rings;
+ *  6. give the PCI resources back.
+ */
+static void vrb_pci_remove(struct pci_dev *pdev)
+{
+	struct vrb_dev *vdev = pci_get_drvdata(pdev);
+
+	spin_lock_irq(&vdev->config_lock);
+	vdev->config_enabled = false;
+	spin_unlock_irq(&vdev->config_lock);
+	cancel_work_sync(&vdev->config_work);
+
+	vrb_dbg_remove_dev(vdev);
+	vrb_blk_remove(vdev);
+	vrb_pci_reset(vdev);
+	vrb_pci_free_irqs(vdev);
+	vrb_blk_cleanup(vdev);
+	vrb_pci_del_queues(vdev);
+	kfree(vdev->queues);
+	pci_iounmap(pdev, vdev->ioaddr);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+	kfree(vdev);
+}
+
+/*
+ * Only the legacy (transitional) block device id.  Modern-only devices
+ * (0x1042) and other device types are left to the kernel's drivers.
+ */
+static const struct pci_device_id vrb_pci_ids[] = {
+	{ PCI_DEVICE(VRB_PCI_VENDOR_ID, VRB_PCI_DEVICE_ID_BLK_LEGACY) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, vrb_pci_ids);
+
+static struct pci_driver vrb_pci_driver = {
+	.name = VRB_NAME,
+	.id_table = vrb_pci_ids,
+	.probe = vrb_pci_probe,
+	.remove = vrb_pci_remove,
+};
+
+static int __init vrb_init(void)
+{
+	int err;
+
+	vrb_dbg_init();
+	err = vrb_blk_init();
+	if (err)
+		goto out_dbg;
+	err = pci_register_driver(&vrb_pci_driver);
+	if (err)
+		goto out_blk;
+	return 0;
+
+out_blk:
+	vrb_blk_exit();
+out_dbg:
+	vrb_dbg_exit();
+	return err;
+}
+
+static void __exit vrb_exit(void)
+{
+	pci_unregister_driver(&vrb_pci_driver);
+	vrb_blk_exit();
+	vrb_dbg_exit();
+}
+
+module_init(vrb_init);
+module_exit(vrb_exit);
+
+MODULE_DESCRIPTION("Teaching driver for legacy virtio-blk PCI devices with its own split virtqueue");
+MODULE_AUTHOR("The vringblk developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(VRB_VERSION);

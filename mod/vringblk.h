@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vringblk.h - private header of the vringblk module: the structures
+ * shared by the legacy PCI transport (vrb_pci*.c), the block layer glue
+ * (vrb_blk.c) and debugfs (vrb_debugfs.c), and their cross-file
+ * prototypes.
+ *
+ * Layers and prefixes:
+ *	vrb_vq_*	the split virtqueue core (vrb_vq.c), no PCI, no blk-mq
+ *	vrb_pci_*	legacy virtio-pci registers and the device lifecycle
+ *	vrb_blk_*	blk-mq and the gendisk
+ *	vrb_dbg_*	debugfs views of the ring
+ */
+#ifndef VRINGBLK_H
+#define VRINGBLK_H
+
+#include <linux/blk-mq.h>
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "vrb_vq.h"
+#include "vrb_wire.h"
+
+#define VRB_NAME		"vringblk"
+#define VRB_VERSION		"0.3.0"
+
+/* Most data segments per request (and so entries per indirect table). */
+#define VRB_MAX_DATA_SEGS	128U
+/* Most ranges in one DISCARD / WRITE_ZEROES request. */
+#define VRB_MAX_DISCARD_SEGS	16U
+/* The status byte before the device writes it: not a valid status. */
+#define VRB_STATUS_UNWRITTEN	0xff
+
+/* Feature bits vringblk knows how to use (§5.2.3, §6). */
+#define VRB_DRIVER_FEATURES					\
+	(BIT(VRB_BLK_F_SIZE_MAX) | BIT(VRB_BLK_F_SEG_MAX) |	\
+	 BIT(VRB_BLK_F_GEOMETRY) | BIT(VRB_BLK_F_RO) |		\
+	 BIT(VRB_BLK_F_BLK_SIZE) | BIT(VRB_BLK_F_FLUSH) |	\
+	 BIT(VRB_BLK_F_TOPOLOGY) | BIT(VRB_BLK_F_CONFIG_WCE) |	\
+	 BIT(VRB_BLK_F_MQ) | BIT(VRB_BLK_F_DISCARD) |		\
+	 BIT(VRB_BLK_F_WRITE_ZEROES) |				\
+	 BIT(VRB_F_RING_INDIRECT_DESC) | BIT(VRB_F_RING_EVENT_IDX))
+
+struct vrb_dev;
+
+/**
+ * struct vrb_queue_stats - per-queue counters kept by the transport
+ * @irqs: interrupts taken for this queue.
+ * @spurious: interrupts that found no used element.
+ * @completed: requests completed from the used ring.
+ * @stalls: times the ring was full and the hardware queue was stopped.
+ * @restarts: times the completion path restarted stopped queues.
+ */
+struct vrb_queue_stats {
+	u64 irqs;
+	u64 spurious;
+	u64 completed;
+	u64 stalls;
+	u64 restarts;
+};
+
+/**
+ * struct vrb_queue - one virtqueue and everything hanging off it
+ * @lock: protects @vq, @stats and @stopped; taken from queue_rq (process
+ *	  context) and the interrupt handler, so always with irqsave.
+ * @vq: the ring core's state.
+ * @stats: transport counters, see struct vrb_queue_stats.
+ * @stopped: the hardware queue was stopped because the ring was full.
+ * @vdev: the device this queue belongs to.
+ * @index: virtqueue number (QUEUE_SEL value).
+ * @ring: ring memory from dma_alloc_coherent().
+ * @ring_dma: bus address of @ring.
+ * @ring_size: bytes of @ring.
+ * @pool: per-request DMA area (header, status, ranges, indirect table).
+ * @pool_dma: bus address of @pool.
+ * @pool_size: bytes of @pool.
+ * @pool_next: next free slot of @pool for vrb_blk_init_request().
+ * @irq_name: name shown in /proc/interrupts.
+ * @dbg_dir: this queue's debugfs directory.
+ */
+struct vrb_queue {
+	spinlock_t lock;		/* see above: vq, stats, stopped */
+	struct vrb_vq vq;
+	struct vrb_queue_stats stats;
+	bool stopped;
+	struct vrb_dev *vdev;
+	u16 index;
+	void *ring;
+	dma_addr_t ring_dma;
+	size_t ring_size;
+	void *pool;
+	dma_addr_t pool_dma;
+	size_t pool_size;
+	atomic_t pool_next;
+	char irq_name[40];
+	struct dentry *dbg_dir;
+} ____cacheline_aligned_in_smp;
+
+/**
+ * enum vrb_irq_mode - how the device interrupts us
+ * @VRB_IRQ_NONE: not set up yet.
+ * @VRB_IRQ_MSIX: one MSI-X vector for config changes and one per queue.
+ * @VRB_IRQ_MSIX_SHARED: one MSI-X vector for everything.
+ * @VRB_IRQ_INTX: the legacy INTx line, possibly shared.
+ */
+enum vrb_irq_mode {
+	VRB_IRQ_NONE,
+	VRB_IRQ_MSIX,
+	VRB_IRQ_MSIX_SHARED,
+	VRB_IRQ_INTX,
+};
+
+/**
+ * struct vrb_dev - one vringblk device
+ * @pdev: the PCI device.
+ * @ioaddr: BAR0, the legacy I/O register window (§4.1.4.10).
+ * @features: feature bits negotiated (device's & ours & not declined).
+ * @device_features: feature bits the device offered.
+ * @irq_mode: see enum vrb_irq_mode.
+ * @nvqs: number of virtqueues in use.
+ * @queues: @nvqs queues.
+ * @tag_set: blk-mq tag set, one hardware queue per virtqueue.
+ * @disk: the gendisk, "vringblk<index>".
+ * @index: number in the disk name, from an ida.
+ * @ring_size: size of queue 0 as reported by the device.
+ * @max_data_segs: data segments per request.
+ * @max_discard_segs: ranges per discard / write-zeroes request.
+ * @slot_size: bytes of one request's slot in a queue's @pool.
+ * @indir_off: offset of the indirect table inside a slot.
+ * @config_lock: protects @config_enabled.
+ * @config_enabled: config interrupts may queue @config_work.
+ * @config_work: re-reads the configuration after a config interrupt.
+ * @dbg_dir: this device's debugfs directory.
+ */
+struct vrb_dev {
+	struct pci_dev *pdev;
+	void __iomem *ioaddr;
+	u32 features;
+	u32 device_features;
+	enum vrb_irq_mode irq_mode;
+	unsigned int nvqs;
+	struct vrb_queue *queues;
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+	int index;
+	u16 ring_size;
+	unsigned int max_data_segs;
+	unsigned int max_discard_segs;
+	size_t slot_size;
+	size_t indir_off;
+	spinlock_t config_lock;	/* config_enabled; irq and process */
+	bool config_enabled;
+	struct work_struct config_work;
+	struct dentry *dbg_dir;
+};
+
+/**
+ * struct vrb_req_dma - the part of a request the device reads or writes
+ *			besides the data: lives in coherent memory
+ * @hdr: request header, device-readable (§5.2.6).
+ * @range: DISCARD / WRITE_ZEROES ranges, device-readable.
+ * @status: status byte, device-writable; VRB_STATUS_UNWRITTEN until then.
+ */
+struct vrb_req_dma {
+	struct vrb_blk_req_hdr hdr;
+	struct vrb_blk_discard_wz range[VRB_MAX_DISCARD_SEGS];
+	u8 status;
+};
+
+/**
+ * struct vrb_req - per-request driver data (blk-mq pdu)
+ * @dma: this request's slot in the queue pool (CPU address).
+ * @dma_addr: bus address of @dma.
+ * @indir: this request's indirect table in the same slot.
+ * @nents: sg entries built by blk_rq_map_sg().
+ * @mapped: entries dma_map_sg() returned, 0 if nothing is mapped.
+ * @sg: scatterlist for the data, vrb_dev.max_data_segs entries.
+ */
+struct vrb_req {
+	struct vrb_req_dma *dma;
+	dma_addr_t dma_addr;
+	struct vrb_vq_indir indir;
+	int nents;
+	int mapped;
+	struct scatterlist sg[];
+};
+
+static inline bool vrb_has_feature(const struct vrb_dev *vdev, unsigned int bit)
+{
+	return vdev->features & BIT(bit);
+}
+
+/* vrb_pci_legacy.c: legacy register accessors (§4.1.4.10). */
+u32 vrb_pci_get_features(struct vrb_dev *vdev);
+void vrb_pci_set_features(struct vrb_dev *vdev, u32 features);
+u8 vrb_pci_get_status(struct vrb_dev *vdev);
+void vrb_pci_set_status(struct vrb_dev *vdev, u8 status);
+void vrb_pci_add_status(struct vrb_dev *vdev, u8 status);
+void vrb_pci_reset(struct vrb_dev *vdev);
+u8 vrb_pci_read_isr(struct vrb_dev *vdev);
+void vrb_pci_select_queue(struct vrb_dev *vdev, u16 index);
+u16 vrb_pci_get_queue_num(struct vrb_dev *vdev);
+u32 vrb_pci_get_queue_pfn(struct vrb_dev *vdev);
+void vrb_pci_set_queue_pfn(struct vrb_dev *vdev, u32 pfn);
+u16 vrb_pci_set_config_vector(struct vrb_dev *vdev, u16 vector);
+u16 vrb_pci_set_queue_vector(struct vrb_dev *vdev, u16 vector);
+u8 vrb_pci_config_read8(struct vrb_dev *vdev, unsigned int off);
+u16 vrb_pci_config_read16(struct vrb_dev *vdev, unsigned int off);
+u32 vrb_pci_config_read32(struct vrb_dev *vdev, unsigned int off);
+u64 vrb_pci_config_read64(struct vrb_dev *vdev, unsigned int off);
+void vrb_pci_config_write8(struct vrb_dev *vdev, unsigned int off, u8 val);
+
+/**
+ * vrb_pci_notify - kick a queue: "there are new buffers" (§4.1.4.10)
+ * @vdev: the device.
+ * @index: virtqueue number.
+ *
+ * Writing the queue index to QUEUE_NOTIFY traps into the hypervisor,
+ * which is why kicks are batched and suppressed where possible.
+ *
+ * Context: Any context; does not sleep.
+ */
+static inline void vrb_pci_notify(struct vrb_dev *vdev, u16 index)
+{
+	iowrite16(index, vdev->ioaddr + VRB_PCI_QUEUE_NOTIFY);
+}
+
+/* vrb_blk.c: the block device. */
+int vrb_blk_probe(struct vrb_dev *vdev);
+void vrb_blk_remove(struct vrb_dev *vdev);
+void vrb_blk_cleanup(struct vrb_dev *vdev);
+void vrb_blk_config_changed(struct vrb_dev *vdev);
+void vrb_blk_complete_queue(struct vrb_queue *q);
+int vrb_blk_init(void);
+void vrb_blk_exit(void);
+
+/* vrb_pci.c: parameters shared with vrb_blk.c. */
+extern unsigned int vrb_param_queue_depth;
+extern unsigned int vrb_param_num_queues;
+
+/* vrb_debugfs.c, with stubs so callers need no #ifdef. */
+#ifdef CONFIG_DEBUG_FS
+void vrb_dbg_init(void);
+void vrb_dbg_exit(void);
+void vrb_dbg_add_dev(struct vrb_dev *vdev);
+void vrb_dbg_remove_dev(struct vrb_dev *vdev);
+#else
+static inline void vrb_dbg_init(void) { }
+static inline void vrb_dbg_exit(void) { }
+static inline void vrb_dbg_add_dev(struct vrb_dev *vdev) { }
+static inline void vrb_dbg_remove_dev(struct vrb_dev *vdev) { }
+#endif
+
+#endif /* VRINGBLK_H */

@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make lint: every project .c/.h must pass, with zero findings,
+#   1. checkpatch.pl --strict (from the kernel source tarball),
+#   2. a W=1 build with -Werror (W=1 also runs kernel-doc on each file),
+#   3. sparse over every file (C=2),
+#   4. kernel-doc -Werror -none on every file, headers included.
+# Prints one "lint: N passed, N failed" line; exit status 1 on findings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PROJECT=$PWD
+
+# shellcheck source=scripts/lib/host.sh
+. scripts/lib/host.sh
+
+scripts/deps.sh lint build >&2
+KVER=$(scripts/guest-kver.sh)
+KDIR=${KDIR:-/lib/modules/$KVER/build}
+
+# checkpatch.pl and kernel-doc come from the kernel source, not the
+# headers package: take them from KSRC, else from linux-source-6.1's
+# tarball, extracting just those files once into the cache.
+if [ -n "${KSRC:-}" ]; then
+	KSRC_TREE=$KSRC
+else
+	cache=${VRINGBLK_CACHE:-/var/cache/vringblk}
+	mkdir -p "$cache" 2>/dev/null || cache=${XDG_CACHE_HOME:-$HOME/.cache}/vringblk
+	KSRC_TREE=$cache/lint-tools/linux-source-6.1
+	if [ ! -f "$KSRC_TREE/scripts/checkpatch.pl" ]; then
+		mkdir -p "$cache/lint-tools"
+		tar -xf /usr/src/linux-source-6.1.tar.xz -C "$cache/lint-tools" \
+			linux-source-6.1/scripts/checkpatch.pl \
+			linux-source-6.1/scripts/spelling.txt \
+			linux-source-6.1/scripts/const_structs.checkpatch \
+			linux-source-6.1/scripts/kernel-doc
+	fi
+fi
+
+passed=0
+failed=0
+step() {	# step NAME COMMAND...: run, keep output, count
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1) && [ -z "$(echo "$out" | grep -vE '^(make|  (CC|LD|MODPOST|BTF|CHECK)|Skipping BTF)|total: 0 errors, 0 warnings, 0 checks' || true)" ]; then
+		echo "lint: PASS $name"
+		passed=$((passed + 1))
+	else
+		echo "lint: FAIL $name"
+		echo "$out" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+}
+
+mapfile -t FILES < <(git ls-files '*.c' '*.h' 2>/dev/null || true)
+if [ "${#FILES[@]}" -eq 0 ]; then
+	mapfile -t FILES < <(find mod kunit -name '*.[ch]' | sort)
+fi
+
+CP="$KSRC_TREE/scripts/checkpatch.pl"
+for f in "${FILES[@]}"; do
+	ignore=()
+	# The compat header is the one place allowed to test the kernel
+	# version (STYLE.md rule 10): there, and only there, checkpatch's
+	# LINUX_VERSION_CODE advice does not apply.
+	if [ "$f" = mod/vrb_compat.h ]; then
+		ignore=(--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON)
+	fi
+	step "checkpatch $f" perl "$CP" --strict --no-tree --terse --show-types \
+		--summary-file "${ignore[@]}" -f "$f"
+done
+
+BUILD=$(mktemp -d)
+trap 'rm -rf "$BUILD"' EXIT
+# Build a copy so that lint never leaves objects in the tree.
+cp -a Kbuild Makefile mod kunit "$BUILD"/
+step "build W=1 -Werror" make -s -C "$KDIR" M="$BUILD" W=1 KCFLAGS=-Werror modules
+step "sparse C=2" make -s -C "$KDIR" M="$BUILD" C=2 CHECK="sparse -Wno-decl" CF=-D__CHECK_ENDIAN__ modules
+for f in "${FILES[@]}"; do
+	step "kernel-doc $f" perl "$KSRC_TREE/scripts/kernel-doc" -Werror -none "$f"
+done
+
+echo "lint: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
