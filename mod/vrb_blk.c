@@ -64,6 +64,19 @@ static blk_status_t vrb_blk_map_data(struct vrb_dev *vdev,
 {
 	vreq->nents = 0;
 	vreq->mapped = 0;
+	/*
+	 * Only reads, writes and GET_ID carry data.  DISCARD and
+	 * WRITE_ZEROES count their ranges as "segments" but have no pages:
+	 * their ranges live in the request's slot.
+	 */
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_DRV_IN:
+		break;
+	default:
+		return BLK_STS_OK;
+	}
 	if (!blk_rq_nr_phys_segments(rq))
 		return BLK_STS_OK;
 

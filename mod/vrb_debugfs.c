@@ -34,6 +34,10 @@ static const char *const vrb_dbg_feature_names[32] = {
 	[VRB_BLK_F_WRITE_ZEROES] = "WRITE_ZEROES",
 	[VRB_F_RING_INDIRECT_DESC] = "INDIRECT_DESC",
 	[VRB_F_RING_EVENT_IDX] = "EVENT_IDX",
+	[VRB_BLK_F_SCSI_LEGACY] = "SCSI(legacy)",
+	[VRB_F_NOTIFY_ON_EMPTY] = "NOTIFY_ON_EMPTY",
+	[VRB_F_ANY_LAYOUT] = "ANY_LAYOUT",
+	[VRB_F_BAD_FEATURE] = "BAD_FEATURE",
 };
 
 static void vrb_dbg_print_features(struct seq_file *m, u32 features)

@@ -108,6 +108,17 @@ struct vrb_used {
 
 /* ---- Feature bits (§6 reserved bits, §5.2.3 block) ----------------- */
 
+/*
+ * Offered by QEMU's legacy devices and never negotiated by vringblk:
+ * SCSI passthrough (§5.2.3.1 legacy), NOTIFY_ON_EMPTY and ANY_LAYOUT
+ * (§6.3 legacy), and bit 30, which legacy drivers used to detect a
+ * broken negotiation ("BAD_FEATURE").
+ */
+#define VRB_BLK_F_SCSI_LEGACY		7
+#define VRB_F_NOTIFY_ON_EMPTY		24
+#define VRB_F_ANY_LAYOUT		27
+#define VRB_F_BAD_FEATURE		30
+
 #define VRB_F_RING_INDIRECT_DESC	28	/* §2.7.5.3 indirect tables */
 #define VRB_F_RING_EVENT_IDX		29	/* §2.7.10 used/avail_event */
 

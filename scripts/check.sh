@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - `make check`: every test of the project, in the order a
+# reader would want them: lint, the module build, the ring's KUnit suites
+# (plain and under KASAN), the in-guest tests over the device matrix,
+# DKMS.  Each stage prints its own "<stage>: N passed, N failed" line;
+# this script adds them up and ends with one line
+#
+#	N passed, N failed
+#
+# and exit status 1 if anything failed (or a stage did not report).
+# Installs what is missing from Debian's packages first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/host.sh
+. scripts/lib/host.sh
+
+LOGDIR=build/check
+mkdir -p "$LOGDIR"
+total_pass=0
+total_fail=0
+total_skip=0
+start=$(date +%s)
+
+# stage NAME COMMAND...: run a stage, show its output, add its counts.
+stage() {
+	local name=$1 log=$LOGDIR/$1.log line p f s rc t0
+	shift
+	t0=$(date +%s)
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "=== $name: no result line (exit $rc): counted as 1 failure"
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	p=$(echo "$line" | sed -E 's/.*\b([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "=== $name: exit $rc with no failed case: counted as 1 failure"
+		f=1
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + ${s:-0}))
+	echo "=== $name: $p passed, $f failed in $(($(date +%s) - t0)) s"
+}
+
+build_module() {
+	local kver
+	kver=$(scripts/guest-kver.sh) || return 1
+	if vrb_heavy make -s KDIR="/lib/modules/$kver/build" modules; then
+		echo "build: 1 passed, 0 failed"
+	else
+		echo "build: 0 passed, 1 failed"
+		return 1
+	fi
+}
+
+scripts/deps.sh all || { echo "0 passed, 1 failed"; exit 1; }
+
+stage lint scripts/lint.sh
+stage build build_module
+stage kunit scripts/kunit.sh
+stage kunit-kasan env KASAN=1 scripts/kunit.sh
+stage guest scripts/guest-test.sh
+stage dkms scripts/dkms-test.sh
+
+echo "=== make check took $(($(date +%s) - start)) s; logs in $LOGDIR/"
+if [ "$total_skip" -gt 0 ]; then
+	echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+else
+	echo "$total_pass passed, $total_fail failed"
+fi
+[ "$total_fail" -eq 0 ]
