@@ -22,6 +22,7 @@
 
 #include "vringblk.h"
 #include "vrb_compat.h"
+#include "vrb_trace.h"
 
 /* Partitions per disk: vringblk0p1 .. vringblk0p15. */
 #define VRB_PART_BITS	4
@@ -185,7 +186,23 @@ static int vrb_blk_add(struct vrb_queue *q, struct request *rq,
 	vrb_vq_chain_add(&q->vq, &chain,
 			 vreq->dma_addr + offsetof(struct vrb_req_dma, status),
 			 1, true);
-	return vrb_vq_chain_end(&q->vq, &chain, rq);
+	err = vrb_vq_chain_end(&q->vq, &chain, rq);
+	if (!err)
+		trace_vrb_add(q->vdev->index, q->index, chain.head, nbufs,
+			      chain.indir ? 1 : nbufs, chain.bytes,
+			      chain.indir, q->vq.avail_idx_shadow);
+	return err;
+}
+
+/* The kick decision, traced with the indices it was made from. */
+static bool vrb_blk_kick_prepare(struct vrb_queue *q)
+{
+	bool kick = vrb_vq_kick_prepare(&q->vq);
+
+	trace_vrb_kick(q->vdev->index, q->index, q->vq.kick_old,
+		       q->vq.avail_idx_shadow, q->vq.kick_event,
+		       q->vq.event_idx, kick);
+	return kick;
 }
 
 /* Point @vreq at the pool slot of the tag @rq holds on queue @q. */
@@ -220,6 +237,8 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	blk_status_t sts;
 	int nranges, err;
 
+	if (unlikely(READ_ONCE(vdev->dead)))
+		return BLK_STS_IOERR;
 	if (unlikely(rq->tag < 0 || rq->tag >= vdev->tag_set.queue_depth))
 		return BLK_STS_IOERR;
 	vrb_blk_bind_slot(vdev, q, rq, vreq);
@@ -239,7 +258,7 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	err = vrb_blk_add(q, rq, vreq, nranges);
 	if (unlikely(err)) {
 		/* Make sure what we queued before this one gets to the device. */
-		notify = vrb_vq_kick_prepare(&q->vq);
+		notify = vrb_blk_kick_prepare(q);
 		if (err == -ENOSPC) {
 			/* Restarted by vrb_blk_complete_queue(), same lock. */
 			blk_mq_stop_hw_queue(hctx);
@@ -250,10 +269,14 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (notify)
 			vrb_pci_notify(vdev, q->index);
 		vrb_blk_unmap_data(vdev, rq, vreq);
-		return err == -ENOSPC ? BLK_STS_DEV_RESOURCE : BLK_STS_IOERR;
+		if (err == -ENOSPC)
+			return BLK_STS_DEV_RESOURCE;
+		if (err == -EIO)	/* broken ring: a reset will rebuild it */
+			vrb_pci_schedule_reset(vdev, "queue broken");
+		return BLK_STS_IOERR;
 	}
-	if (bd->last)
-		notify = vrb_vq_kick_prepare(&q->vq);
+	if (bd->last || !vrb_param_batch_kicks)
+		notify = vrb_blk_kick_prepare(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	if (notify)
@@ -270,7 +293,7 @@ static void vrb_blk_commit_rqs(struct blk_mq_hw_ctx *hctx)
 	bool notify;
 
 	spin_lock_irqsave(&q->lock, flags);
-	notify = vrb_vq_kick_prepare(&q->vq);
+	notify = vrb_blk_kick_prepare(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (notify)
 		vrb_pci_notify(vdev, q->index);
@@ -311,18 +334,29 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 
 	spin_lock_irqsave(&q->lock, flags);
 	q->stats.irqs++;
+	if (unlikely(READ_ONCE(q->inject)))
+		vrb_dbg_inject(q);	/* debugfs: pretend the device erred */
 	do {
 		vrb_vq_disable_cb(&q->vq);
 		while ((err = vrb_vq_get_used(&q->vq, &token, &len)) == 0) {
 			struct request *rq = token;
 
+			trace_vrb_used(vdev->index, q->index, q->vq.last_id, len,
+				       q->vq.last_used_idx);
+			trace_vrb_free(vdev->index, q->index, q->vq.last_id,
+				       q->vq.last_ndescs, q->vq.num_free);
 			/* len is not trusted: the status byte tells. */
 			if (likely(!blk_should_fake_timeout(rq->q)))
 				blk_mq_complete_request(rq);
 			done++;
 		}
-		if (err == -EIO)	/* broken: reported by the ring core */
+		if (err == -EIO) {	/* broken: reported by the ring core */
+			trace_vrb_broken(vdev->index, q->index,
+					 READ_ONCE(q->vq.used->idx),
+					 q->vq.last_used_idx);
+			vrb_pci_schedule_reset(vdev, "queue broken");
 			break;
+		}
 	} while (!vrb_vq_enable_cb(&q->vq));
 
 	q->stats.completed += done;
@@ -334,6 +368,59 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 		blk_mq_start_stopped_hw_queues(vdev->disk->queue, true);
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/**
+ * vrb_blk_fail_inflight - fail every request the device still holds
+ * @vdev: the device, reset (or gone) and with interrupts synchronized.
+ *
+ * Takes each chain back from the rings with vrb_vq_detach_unused(),
+ * completes its request with an I/O error, and starts every ring afresh
+ * with vrb_vq_reset().  Called by the reset work and by surprise removal.
+ *
+ * Context: Process context; takes each queue's lock.
+ * Return: the number of requests failed.
+ */
+unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev)
+{
+	unsigned int i, failed = 0;
+	struct request *rq;
+
+	for (i = 0; i < vdev->nvqs; i++) {
+		struct vrb_queue *q = &vdev->queues[i];
+
+		spin_lock_irq(&q->lock);
+		while ((rq = vrb_vq_detach_unused(&q->vq))) {
+			struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+
+			/* The device no longer writes it: we do. */
+			WRITE_ONCE(vreq->dma->status, VRB_BLK_S_IOERR);
+			blk_mq_complete_request(rq);
+			failed++;
+		}
+		vrb_vq_reset(&q->vq);
+		q->stopped = false;
+		spin_unlock_irq(&q->lock);
+	}
+	return failed;
+}
+
+/*
+ * blk-mq's timeout hook: the device sat on a request for io_timeout.
+ * Virtio-blk has no abort command, so the only remedy is a reset, which
+ * fails this request and every other one in flight (see
+ * vrb_pci_reset_work()).  Keep the timer running until the reset work
+ * completes the request.
+ */
+static enum blk_eh_timer_return vrb_blk_timeout(struct request *rq)
+{
+	struct vrb_dev *vdev = rq->q->queuedata;
+
+	dev_warn(&vdev->pdev->dev, "%s: %s request (tag %d, sector %llu) timed out\n",
+		 vdev->disk->disk_name, blk_op_str(req_op(rq)), rq->tag,
+		 (unsigned long long)blk_rq_pos(rq));
+	vrb_pci_schedule_reset(vdev, "request timed out");
+	return BLK_EH_RESET_TIMER;
 }
 
 static int vrb_blk_init_request(struct blk_mq_tag_set *set,
@@ -363,6 +450,7 @@ static const struct blk_mq_ops vrb_blk_mq_ops = {
 	.queue_rq = vrb_blk_queue_rq,
 	.commit_rqs = vrb_blk_commit_rqs,
 	.complete = vrb_blk_complete_rq,
+	.timeout = vrb_blk_timeout,
 	.init_request = vrb_blk_init_request,
 	.map_queues = vrb_blk_map_queues,
 };

@@ -6,10 +6,16 @@
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/ring	layout and indices
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/descs	descriptor table
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/stats	counters
+ *	/sys/kernel/debug/vringblk/vringblk0/vq0/inject	play a bad device
  *
  * Every file is a snapshot taken under the queue's lock, so its numbers
  * agree with each other; reading it never disturbs I/O beyond holding
  * the lock for the copy.  Writing 0 to "stats" resets the counters.
+ *
+ * "inject" takes one of the names in vrb_dbg_inject_names: the next used
+ * element the driver looks at is altered in ring memory before the ring
+ * core reads it, exactly as if the device had written the bad value, so
+ * the real checks in vrb_vq.c run against it.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -240,6 +246,125 @@ static int vrb_dbg_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* Names accepted by "inject", indexed by enum vrb_inject. */
+static const char *const vrb_dbg_inject_names[VRB_INJECT_MAX] = {
+	[VRB_INJECT_NONE] = "none",
+	[VRB_INJECT_ID_RANGE] = "id_range",
+	[VRB_INJECT_NON_HEAD] = "non_head",
+	[VRB_INJECT_DUPLICATE] = "duplicate",
+	[VRB_INJECT_IDX_JUMP] = "idx_jump",
+	[VRB_INJECT_LEN] = "len",
+	[VRB_INJECT_STATUS] = "status",
+};
+
+/**
+ * vrb_dbg_inject - alter the next used element as a bad device would
+ * @q: the queue, with @q->inject armed.
+ *
+ * Waits (stays armed) until the device has published a used element,
+ * then rewrites it, or used->idx, and disarms.
+ *
+ * Context: Interrupt context, with q->lock held.
+ */
+void vrb_dbg_inject(struct vrb_queue *q)
+{
+	struct vrb_vq *vq = &q->vq;
+	u16 slot = vq->last_used_idx & (vq->num - 1);
+	struct vrb_used_elem *e = &vq->used->ring[slot];
+	struct vrb_req *vreq;
+	struct request *rq;
+	unsigned int i;
+
+	if (vq->broken || READ_ONCE(vq->used->idx) == vq->last_used_idx)
+		return;			/* nothing published yet: wait */
+	virt_rmb();	/* Barrier C (for pairing): idx before the element */
+
+	switch (q->inject) {
+	case VRB_INJECT_ID_RANGE:
+		WRITE_ONCE(e->id, vq->num + 7);
+		break;
+	case VRB_INJECT_NON_HEAD:
+		for (i = 0; i < vq->num; i++)
+			if (!vq->state[i].token)
+				break;
+		WRITE_ONCE(e->id, i);	/* == num if all are heads: also bad */
+		break;
+	case VRB_INJECT_DUPLICATE:
+		/* The chain completed last time, completed again. */
+		if (!vq->stats.used)
+			return;
+		WRITE_ONCE(e->id, vq->last_id);
+		break;
+	case VRB_INJECT_IDX_JUMP:
+		WRITE_ONCE(vq->used->idx, vq->last_used_idx + vq->num + 1);
+		break;
+	case VRB_INJECT_LEN:
+		WRITE_ONCE(e->len, U32_MAX);
+		break;
+	case VRB_INJECT_STATUS:
+		if (READ_ONCE(e->id) >= vq->num)
+			break;
+		rq = vq->state[READ_ONCE(e->id)].token;
+		if (!rq)
+			break;
+		vreq = blk_mq_rq_to_pdu(rq);
+		WRITE_ONCE(vreq->dma->status, VRB_STATUS_UNWRITTEN);
+		break;
+	}
+	dev_warn(&q->vdev->pdev->dev, "vq%u: injected '%s' at used idx %u\n",
+		 q->index, vrb_dbg_inject_names[q->inject], vq->last_used_idx);
+	WRITE_ONCE(q->inject, VRB_INJECT_NONE);
+}
+
+static int vrb_dbg_inject_show(struct seq_file *m, void *v)
+{
+	struct vrb_queue *q = m->private;
+	unsigned int i;
+
+	for (i = 0; i < VRB_INJECT_MAX; i++)
+		seq_printf(m, i == READ_ONCE(q->inject) ? "[%s] " : "%s ",
+			   vrb_dbg_inject_names[i]);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static int vrb_dbg_inject_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vrb_dbg_inject_show, inode->i_private);
+}
+
+static ssize_t vrb_dbg_inject_write(struct file *file,
+				    const char __user *ubuf, size_t count,
+				    loff_t *ppos)
+{
+	struct vrb_queue *q = file_inode(file)->i_private;
+	char buf[16];
+	int i;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	i = sysfs_match_string(vrb_dbg_inject_names, buf);
+	if (i < 0) {
+		dev_err(&q->vdev->pdev->dev,
+			"inject: expected none, id_range, non_head, duplicate, idx_jump, len or status\n");
+		return -EINVAL;
+	}
+	WRITE_ONCE(q->inject, i);
+	return count;
+}
+
+static const struct file_operations vrb_dbg_inject_fops = {
+	.owner = THIS_MODULE,
+	.open = vrb_dbg_inject_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = vrb_dbg_inject_write,
+};
+
 static int vrb_dbg_stats_open(struct inode *inode, struct file *file)
 {
 	return single_open(file, vrb_dbg_stats_show, inode->i_private);
@@ -303,6 +428,8 @@ void vrb_dbg_add_dev(struct vrb_dev *vdev)
 				    &vrb_dbg_descs_fops);
 		debugfs_create_file("stats", 0644, q->dbg_dir, q,
 				    &vrb_dbg_stats_fops);
+		debugfs_create_file("inject", 0600, q->dbg_dir, q,
+				    &vrb_dbg_inject_fops);
 	}
 }
 

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "vringblk.h"
+#include "vrb_trace.h"
 
 /* ---- Module parameters ---------------------------------------------- */
 
@@ -139,6 +140,43 @@ module_param_cb(queue_depth, &vrb_param_queue_depth_ops,
 MODULE_PARM_DESC(queue_depth,
 		 "Requests in flight per queue, 0 = derived from the ring size (default 0, max 32768)");
 
+/* How to interrupt: "auto" tries msix, then shared, then intx. */
+static const char *const vrb_irq_modes[] = { "auto", "msix", "shared",
+					     "intx" };
+static int vrb_param_irq;	/* index into vrb_irq_modes */
+
+static int vrb_param_irq_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(vrb_irq_modes, val);
+
+	if (i < 0) {
+		pr_err(VRB_NAME ": irq=%s: expected auto, msix, shared or intx\n",
+		       val);
+		return -EINVAL;
+	}
+	vrb_param_irq = i;
+	return 0;
+}
+
+static int vrb_param_irq_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n", vrb_irq_modes[vrb_param_irq]);
+}
+
+static const struct kernel_param_ops vrb_param_irq_ops = {
+	.set = vrb_param_irq_set,
+	.get = vrb_param_irq_get,
+};
+
+module_param_cb(irq, &vrb_param_irq_ops, NULL, 0444);
+MODULE_PARM_DESC(irq,
+		 "Interrupt mode: auto (MSI-X per queue, else one shared MSI-X vector, else INTx), msix, shared or intx (default auto)");
+
+bool vrb_param_batch_kicks = true;
+module_param_named(batch_kicks, vrb_param_batch_kicks, bool, 0444);
+MODULE_PARM_DESC(batch_kicks,
+		 "Kick once per batch of requests (blk-mq's bd->last) instead of after every request (default Y)");
+
 /* ---- Interrupts ------------------------------------------------------ */
 
 /* A config change (§4.1.4.5 bit 1): QEMU's block_resize, for instance. */
@@ -162,14 +200,20 @@ static void vrb_pci_config_work(struct work_struct *work)
 /* MSI-X: the config vector. */
 static irqreturn_t vrb_pci_msix_config(int irq, void *data)
 {
-	vrb_pci_config_irq(data);
+	struct vrb_dev *vdev = data;
+
+	trace_vrb_irq(vdev->index, 0, VRB_PCI_ISR_CONFIG);
+	vrb_pci_config_irq(vdev);
 	return IRQ_HANDLED;
 }
 
 /* MSI-X: one queue's vector. */
 static irqreturn_t vrb_pci_msix_queue(int irq, void *data)
 {
-	vrb_blk_complete_queue(data);
+	struct vrb_queue *q = data;
+
+	trace_vrb_irq(q->vdev->index, q->index + 1, VRB_PCI_ISR_QUEUE);
+	vrb_blk_complete_queue(q);
 	return IRQ_HANDLED;
 }
 
@@ -185,6 +229,8 @@ static irqreturn_t vrb_pci_isr_irq(int irq, void *data)
 	u8 isr;
 
 	isr = vrb_pci_read_isr(vdev);	/* reading clears it */
+	trace_vrb_irq(vdev->index, vdev->irq_mode == VRB_IRQ_INTX ? -1 : 0,
+		      isr);
 	if (!isr)
 		return IRQ_NONE;
 	if (isr & VRB_PCI_ISR_CONFIG)
@@ -331,6 +377,51 @@ static void vrb_pci_free_irqs(struct vrb_dev *vdev)
 	vdev->irq_mode = VRB_IRQ_NONE;
 }
 
+/*
+ * Tell the device which MSI-X vector to use for config changes and for
+ * each queue (§4.1.4.10 legacy: registers at 0x14 and 0x16).  A device
+ * reset forgets them, so vrb_pci_restart() calls this again.
+ */
+static int vrb_pci_route_vectors(struct vrb_dev *vdev)
+{
+	bool shared = vdev->irq_mode == VRB_IRQ_MSIX_SHARED;
+	unsigned int i;
+	u16 vec;
+
+	if (vdev->irq_mode != VRB_IRQ_MSIX && !shared)
+		return 0;
+	if (vrb_pci_set_config_vector(vdev, 0) != 0)
+		return -EBUSY;
+	for (i = 0; i < vdev->nvqs; i++) {
+		vec = shared ? 0 : i + 1;
+		vrb_pci_select_queue(vdev, i);
+		if (vrb_pci_set_queue_vector(vdev, vec) != vec)
+			return -EBUSY;
+	}
+	return 0;
+}
+
+/* Wait until no interrupt handler of ours runs any more. */
+static void vrb_pci_sync_irqs(struct vrb_dev *vdev)
+{
+	unsigned int i;
+
+	switch (vdev->irq_mode) {
+	case VRB_IRQ_MSIX:
+		for (i = 0; i <= vdev->nvqs; i++)
+			synchronize_irq(pci_irq_vector(vdev->pdev, i));
+		break;
+	case VRB_IRQ_MSIX_SHARED:
+		synchronize_irq(pci_irq_vector(vdev->pdev, 0));
+		break;
+	case VRB_IRQ_INTX:
+		synchronize_irq(vdev->pdev->irq);
+		break;
+	case VRB_IRQ_NONE:
+		break;
+	}
+}
+
 /* One vector for config changes, one per queue, spread over the CPUs. */
 static int vrb_pci_setup_msix(struct vrb_dev *vdev)
 {
@@ -351,10 +442,6 @@ static int vrb_pci_setup_msix(struct vrb_dev *vdev)
 			  VRB_NAME "-config", vdev);
 	if (err)
 		goto out_free_vectors;
-	if (vrb_pci_set_config_vector(vdev, 0) != 0) {
-		err = -EBUSY;
-		goto out_free_config;
-	}
 
 	for (i = 0; i < vdev->nvqs; i++) {
 		struct vrb_queue *q = &vdev->queues[i];
@@ -365,23 +452,22 @@ static int vrb_pci_setup_msix(struct vrb_dev *vdev)
 				  vrb_pci_msix_queue, 0, q->irq_name, q);
 		if (err)
 			goto out_free_queues;
-		vrb_pci_select_queue(vdev, i);
-		if (vrb_pci_set_queue_vector(vdev, i + 1) != i + 1) {
-			free_irq(pci_irq_vector(pdev, i + 1), q);
-			err = -EBUSY;
-			goto out_free_queues;
-		}
 	}
+	err = vrb_pci_route_vectors(vdev);
+	if (err)
+		goto out_unroute;
 	return 0;
 
-out_free_queues:
-	while (i--) {
+out_unroute:
+	for (i = 0; i < vdev->nvqs; i++) {
 		vrb_pci_select_queue(vdev, i);
 		vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
-		free_irq(pci_irq_vector(pdev, i + 1), &vdev->queues[i]);
 	}
 	vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
-out_free_config:
+	i = vdev->nvqs;
+out_free_queues:
+	while (i--)
+		free_irq(pci_irq_vector(pdev, i + 1), &vdev->queues[i]);
 	free_irq(pci_irq_vector(pdev, 0), vdev);
 out_free_vectors:
 	pci_free_irq_vectors(pdev);
@@ -405,17 +491,9 @@ static int vrb_pci_setup_msix_shared(struct vrb_dev *vdev)
 			  VRB_NAME, vdev);
 	if (err)
 		goto out_free_vectors;
-	if (vrb_pci_set_config_vector(vdev, 0) != 0) {
-		err = -EBUSY;
+	err = vrb_pci_route_vectors(vdev);
+	if (err)
 		goto out_unroute;
-	}
-	for (i = 0; i < vdev->nvqs; i++) {
-		vrb_pci_select_queue(vdev, i);
-		if (vrb_pci_set_queue_vector(vdev, 0) != 0) {
-			err = -EBUSY;
-			goto out_unroute;
-		}
-	}
 	return 0;
 
 out_unroute:
@@ -454,6 +532,14 @@ static int vrb_pci_setup_irqs(struct vrb_dev *vdev)
 {
 	struct device *dev = &vdev->pdev->dev;
 
+	switch (vrb_param_irq) {
+	case 1:
+		return vrb_pci_setup_msix(vdev);
+	case 2:
+		return vrb_pci_setup_msix_shared(vdev);
+	case 3:
+		return vrb_pci_setup_intx(vdev);
+	}
 	if (!vrb_pci_setup_msix(vdev))
 		return 0;
 	dev_info(dev, "no MSI-X vector per queue, trying one shared vector\n");
@@ -461,6 +547,103 @@ static int vrb_pci_setup_irqs(struct vrb_dev *vdev)
 		return 0;
 	dev_info(dev, "no MSI-X, using INTx\n");
 	return vrb_pci_setup_intx(vdev);
+}
+
+/* ---- Recovery: reset the device and rebuild the rings ---------------- */
+
+/**
+ * vrb_pci_schedule_reset - ask for a device reset
+ * @vdev: the device.
+ * @why: reason, for the log; a string constant.
+ *
+ * Called when a queue is found broken or a request timed out.  At most
+ * one reset is queued at a time; none once removal has begun.
+ *
+ * Context: Any context.
+ */
+void vrb_pci_schedule_reset(struct vrb_dev *vdev, const char *why)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->config_lock, flags);
+	if (vdev->resets_enabled && !vdev->reset_pending) {
+		vdev->reset_pending = true;
+		vdev->reset_reason = why;
+		schedule_work(&vdev->reset_work);
+	}
+	spin_unlock_irqrestore(&vdev->config_lock, flags);
+}
+
+/*
+ * After a reset: the handshake of probe again (§3.1.1), with the same
+ * features, the same ring memory and the same interrupt vectors.
+ */
+static int vrb_pci_restart(struct vrb_dev *vdev)
+{
+	unsigned int i;
+
+	vrb_pci_add_status(vdev, VRB_STATUS_ACKNOWLEDGE);
+	vrb_pci_add_status(vdev, VRB_STATUS_DRIVER);
+	vrb_pci_set_features(vdev, vdev->features);
+	for (i = 0; i < vdev->nvqs; i++) {
+		struct vrb_queue *q = &vdev->queues[i];
+
+		vrb_pci_select_queue(vdev, i);
+		if (vrb_pci_get_queue_num(vdev) != q->vq.num)
+			return -EIO;	/* the device changed under us */
+		vrb_pci_set_queue_pfn(vdev, q->ring_dma >>
+				      VRB_PCI_QUEUE_PFN_SHIFT);
+	}
+	if (vrb_pci_route_vectors(vdev))
+		return -EBUSY;
+	vrb_pci_add_status(vdev, VRB_STATUS_DRIVER_OK);
+	return 0;
+}
+
+/*
+ * The reset, step by step.  Requests in flight are failed, not retried:
+ * after a timeout or a broken ring we cannot know what the device did
+ * with them (a write may be half done), so the honest answer is an error
+ * the file system or application sees and can act on; retrying behind
+ * its back could loop forever on a device that keeps failing.
+ */
+static void vrb_pci_reset_work(struct work_struct *work)
+{
+	struct vrb_dev *vdev = container_of(work, struct vrb_dev, reset_work);
+	struct request_queue *rq_q = vdev->disk->queue;
+	struct device *dev = &vdev->pdev->dev;
+	unsigned int failed;
+
+	dev_warn(dev, "%s: resetting the device: %s\n",
+		 vdev->disk->disk_name, vdev->reset_reason);
+	/* 1. No queue_rq() runs or starts while the rings are rebuilt. */
+	blk_mq_quiesce_queue(rq_q);
+	/* 2. Reset (§2.1): the device forgets the rings, stops using them. */
+	vrb_pci_reset(vdev);
+	/* 3. No interrupt handler of ours is still looking at them. */
+	vrb_pci_sync_irqs(vdev);
+	/* 4. Fail what was in flight, start every ring from index 0. */
+	failed = vrb_blk_fail_inflight(vdev);
+	trace_vrb_reset(vdev->index, failed);
+	/* 5. Handshake again; a device that is gone reads all-ones. */
+	if (!pci_device_is_present(vdev->pdev) || vrb_pci_restart(vdev)) {
+		dev_err(dev, "%s: device did not come back, failing all I/O\n",
+			vdev->disk->disk_name);
+		vrb_pci_add_status(vdev, VRB_STATUS_FAILED);
+		WRITE_ONCE(vdev->dead, true);
+		blk_mark_disk_dead(vdev->disk);
+	} else {
+		dev_info(dev, "%s: reset done, %u request(s) failed\n",
+			 vdev->disk->disk_name, failed);
+	}
+
+	spin_lock_irq(&vdev->config_lock);
+	vdev->resets++;
+	vdev->reset_pending = false;
+	spin_unlock_irq(&vdev->config_lock);
+	/* 6. Let requests flow again. */
+	blk_mq_unquiesce_queue(rq_q);
+	blk_mq_start_stopped_hw_queues(rq_q, true);
 }
 
 /* ---- Probe: the initialisation handshake (§3.1.1, legacy §3.1.2) ----- */
@@ -507,6 +690,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->index = -1;
 	spin_lock_init(&vdev->config_lock);
 	INIT_WORK(&vdev->config_work, vrb_pci_config_work);
+	INIT_WORK(&vdev->reset_work, vrb_pci_reset_work);
 	pci_set_drvdata(pdev, vdev);
 
 	err = pci_enable_device(pdev);
@@ -586,6 +770,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	spin_lock_irq(&vdev->config_lock);
 	vdev->config_enabled = true;
+	vdev->resets_enabled = true;
 	spin_unlock_irq(&vdev->config_lock);
 	vrb_dbg_add_dev(vdev);
 	return 0;
@@ -613,11 +798,15 @@ out_free_vdev:
 /*
  * Teardown, in the exact mirror order of probe:
  *  1. stop config interrupts from queueing work, and wait for the work;
- *  2. remove the disk: blk-mq drains every request, none is in flight;
- *  3. reset the device: it stops touching the rings;
- *  4. free the interrupts (MSI-X vectors are unrouted first);
- *  5. free the disk, the tag set and the per-request pools, then the rings;
- *  6. give the PCI resources back.
+ *  2. if the device is already gone (surprise removal: its registers read
+ *     all-ones), fail what is in flight: it will never complete;
+ *  3. remove the disk: blk-mq drains every request, none is in flight.
+ *     A request that hangs meanwhile still times out and is failed by a
+ *     reset, so this cannot wait forever; then stop resets;
+ *  4. reset the device: it stops touching the rings;
+ *  5. free the interrupts (MSI-X vectors are unrouted first);
+ *  6. free the disk, the tag set and the per-request pools, then the rings;
+ *  7. give the PCI resources back.
  */
 static void vrb_pci_remove(struct pci_dev *pdev)
 {
@@ -627,9 +816,23 @@ static void vrb_pci_remove(struct pci_dev *pdev)
 	vdev->config_enabled = false;
 	spin_unlock_irq(&vdev->config_lock);
 	cancel_work_sync(&vdev->config_work);
-
 	vrb_dbg_remove_dev(vdev);
+
+	if (!pci_device_is_present(pdev)) {
+		dev_warn(&pdev->dev, "device gone: failing I/O in flight\n");
+		WRITE_ONCE(vdev->dead, true);
+		blk_mark_disk_dead(vdev->disk);
+		blk_mq_quiesce_queue(vdev->disk->queue);
+		vrb_pci_sync_irqs(vdev);
+		vrb_blk_fail_inflight(vdev);
+		blk_mq_unquiesce_queue(vdev->disk->queue);
+	}
 	vrb_blk_remove(vdev);
+	spin_lock_irq(&vdev->config_lock);
+	vdev->resets_enabled = false;
+	spin_unlock_irq(&vdev->config_lock);
+	cancel_work_sync(&vdev->reset_work);
+
 	vrb_pci_reset(vdev);
 	vrb_pci_free_irqs(vdev);
 	vrb_blk_cleanup(vdev);

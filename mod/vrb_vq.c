@@ -313,6 +313,7 @@ void vrb_vq_chain_add(struct vrb_vq *vq, struct vrb_vq_chain *chain,
 		chain->seen_write = true;
 		chain->in_bytes += len;
 	}
+	chain->bytes += len;
 	chain->last = chain->cur;
 	chain->cur = next;
 	chain->added++;
@@ -464,11 +465,14 @@ bool vrb_vq_kick_prepare(struct vrb_vq *vq)
 	old = new_idx - vq->num_added;
 	vq->num_added = 0;
 
-	if (vq->event_idx)
-		kick = vrb_vq_need_event(READ_ONCE(*vq->avail_event),
-					 new_idx, old);
-	else
-		kick = !(READ_ONCE(vq->used->flags) & VRB_USED_F_NO_NOTIFY);
+	if (vq->event_idx) {
+		vq->kick_event = READ_ONCE(*vq->avail_event);
+		kick = vrb_vq_need_event(vq->kick_event, new_idx, old);
+	} else {
+		vq->kick_event = READ_ONCE(vq->used->flags);
+		kick = !(vq->kick_event & VRB_USED_F_NO_NOTIFY);
+	}
+	vq->kick_old = old;
 
 	if (kick)
 		vq->stats.kicks++;
@@ -576,6 +580,8 @@ int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len)
 
 	*token = st->token;
 	*len = used_len;
+	vq->last_id = id;
+	vq->last_ndescs = st->ndescs;
 	st->token = NULL;
 	st->indir = NULL;
 	vrb_vq_free_descs(vq, id, st->ndescs);

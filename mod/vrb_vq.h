@@ -135,6 +135,10 @@ struct vrb_vq_desc_state {
  * @avail_flags_shadow: mirrors avail->flags, which only the driver writes.
  * @last_used_idx: next used->idx slot the driver will consume.
  * @num_added: chains added since the last vrb_vq_kick_prepare().
+ * @last_id: head id of the last used element consumed (for tracing).
+ * @last_ndescs: ring descriptors that chain gave back (for tracing).
+ * @kick_old: avail->idx at the previous kick decision (for tracing).
+ * @kick_event: avail_event or used->flags read at the last decision.
  * @state: one shadow entry per descriptor.
  * @check_map: scratch bitmap for vrb_vq_check().
  * @stats: counters, see struct vrb_vq_stats.
@@ -163,6 +167,10 @@ struct vrb_vq {
 	u16 avail_flags_shadow;
 	u16 last_used_idx;
 	u16 num_added;
+	u16 last_id;
+	u16 last_ndescs;
+	u16 kick_old;
+	u16 kick_event;
 	struct vrb_vq_desc_state *state;
 	unsigned long *check_map;
 	struct vrb_vq_stats stats;
@@ -179,6 +187,7 @@ struct vrb_vq {
  * @nbufs: buffers the caller announced.
  * @added: buffers filled so far.
  * @in_bytes: device-writable bytes so far.
+ * @bytes: all bytes so far, readable and writable.
  * @seen_write: a device-writable buffer was added already.
  * @bad: the caller broke the contract; vrb_vq_chain_end() will refuse.
  */
@@ -192,6 +201,7 @@ struct vrb_vq_chain {
 	u16 nbufs;
 	u16 added;
 	u32 in_bytes;
+	u32 bytes;
 	bool seen_write;
 	bool bad;
 };

@@ -46,6 +46,28 @@
 struct vrb_dev;
 
 /**
+ * enum vrb_inject - a bad value to pretend the device wrote (debugfs)
+ * @VRB_INJECT_NONE: nothing armed.
+ * @VRB_INJECT_ID_RANGE: used id >= queue size.
+ * @VRB_INJECT_NON_HEAD: used id of a descriptor that heads no chain.
+ * @VRB_INJECT_DUPLICATE: used id of the chain completed just before.
+ * @VRB_INJECT_IDX_JUMP: used.idx far ahead of what is in flight.
+ * @VRB_INJECT_LEN: used len larger than the chain can receive.
+ * @VRB_INJECT_STATUS: status byte left unwritten.
+ * @VRB_INJECT_MAX: number of values.
+ */
+enum vrb_inject {
+	VRB_INJECT_NONE,
+	VRB_INJECT_ID_RANGE,
+	VRB_INJECT_NON_HEAD,
+	VRB_INJECT_DUPLICATE,
+	VRB_INJECT_IDX_JUMP,
+	VRB_INJECT_LEN,
+	VRB_INJECT_STATUS,
+	VRB_INJECT_MAX,
+};
+
+/**
  * struct vrb_queue_stats - per-queue counters kept by the transport
  * @irqs: interrupts taken for this queue.
  * @spurious: interrupts that found no used element.
@@ -79,6 +101,7 @@ struct vrb_queue_stats {
  * @pool_next: next free slot of @pool for vrb_blk_init_request().
  * @irq_name: name shown in /proc/interrupts.
  * @dbg_dir: this queue's debugfs directory.
+ * @inject: armed enum vrb_inject, consumed by the next completion.
  */
 struct vrb_queue {
 	spinlock_t lock;		/* see above: vq, stats, stopped */
@@ -96,6 +119,7 @@ struct vrb_queue {
 	atomic_t pool_next;
 	char irq_name[40];
 	struct dentry *dbg_dir;
+	int inject;
 } ____cacheline_aligned_in_smp;
 
 /**
@@ -129,9 +153,16 @@ enum vrb_irq_mode {
  * @max_discard_segs: ranges per discard / write-zeroes request.
  * @slot_size: bytes of one request's slot in a queue's @pool.
  * @indir_off: offset of the indirect table inside a slot.
- * @config_lock: protects @config_enabled.
+ * @config_lock: protects @config_enabled, @resets_enabled,
+ *		 @reset_pending and @reset_reason.
  * @config_enabled: config interrupts may queue @config_work.
  * @config_work: re-reads the configuration after a config interrupt.
+ * @resets_enabled: vrb_pci_schedule_reset() may queue @reset_work.
+ * @reset_pending: @reset_work is queued or running.
+ * @reset_reason: why, for the log.
+ * @reset_work: resets the device and rebuilds its rings.
+ * @resets: resets done so far.
+ * @dead: the device is gone or could not be recovered: fail all I/O.
  * @dbg_dir: this device's debugfs directory.
  */
 struct vrb_dev {
@@ -153,6 +184,12 @@ struct vrb_dev {
 	spinlock_t config_lock;	/* config_enabled; irq and process */
 	bool config_enabled;
 	struct work_struct config_work;
+	bool resets_enabled;
+	bool reset_pending;
+	const char *reset_reason;
+	struct work_struct reset_work;
+	unsigned int resets;
+	bool dead;
 	struct dentry *dbg_dir;
 };
 
@@ -233,12 +270,15 @@ void vrb_blk_remove(struct vrb_dev *vdev);
 void vrb_blk_cleanup(struct vrb_dev *vdev);
 void vrb_blk_config_changed(struct vrb_dev *vdev);
 void vrb_blk_complete_queue(struct vrb_queue *q);
+unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev);
 int vrb_blk_init(void);
 void vrb_blk_exit(void);
 
-/* vrb_pci.c: parameters shared with vrb_blk.c. */
+/* vrb_pci.c: the device lifecycle, and parameters shared with vrb_blk.c. */
+void vrb_pci_schedule_reset(struct vrb_dev *vdev, const char *why);
 extern unsigned int vrb_param_queue_depth;
 extern unsigned int vrb_param_num_queues;
+extern bool vrb_param_batch_kicks;
 
 /* vrb_debugfs.c, with stubs so callers need no #ifdef. */
 #ifdef CONFIG_DEBUG_FS
@@ -246,11 +286,13 @@ void vrb_dbg_init(void);
 void vrb_dbg_exit(void);
 void vrb_dbg_add_dev(struct vrb_dev *vdev);
 void vrb_dbg_remove_dev(struct vrb_dev *vdev);
+void vrb_dbg_inject(struct vrb_queue *q);
 #else
 static inline void vrb_dbg_init(void) { }
 static inline void vrb_dbg_exit(void) { }
 static inline void vrb_dbg_add_dev(struct vrb_dev *vdev) { }
 static inline void vrb_dbg_remove_dev(struct vrb_dev *vdev) { }
+static inline void vrb_dbg_inject(struct vrb_queue *q) { }
 #endif
 
 #endif /* VRINGBLK_H */
