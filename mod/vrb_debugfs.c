@@ -5,6 +5,7 @@
  *	/sys/kernel/debug/vringblk/vringblk0/features	negotiated, by name
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/ring	layout and indices
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/descs	descriptor table
+ *	/sys/kernel/debug/vringblk/vringblk0/vq0/rings	recent avail/used
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/stats	counters
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/inject	play a bad device
  *
@@ -18,6 +19,7 @@
  * the real checks in vrb_vq.c run against it.
  */
 #include <linux/debugfs.h>
+#include <linux/math64.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -134,7 +136,12 @@ DEFINE_SHOW_ATTRIBUTE(vrb_dbg_ring);
 struct vrb_dbg_rq {
 	int tag;		/* blk-mq tag */
 	enum req_op op;		/* REQ_OP_* */
+	unsigned int owner;	/* head of the chain holding it, or FREE */
 };
+
+#define VRB_DBG_FREE	UINT_MAX
+/* Entries of the avail and used rings shown by "rings". */
+#define VRB_DBG_RECENT	16U
 
 static void vrb_dbg_print_desc(struct seq_file *m, const char *pfx,
 			       unsigned int i, const struct vrb_desc *d)
@@ -190,25 +197,38 @@ static int vrb_dbg_descs_show(struct seq_file *m, void *v)
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
 
-	seq_printf(m, "%u descriptors, %u free; chains in flight:\n",
-		   vq->num, vq->num_free);
+	/* Which chain does each descriptor belong to?  Walk them all. */
+	for (i = 0; i < vq->num; i++)
+		rqs[i].owner = VRB_DBG_FREE;
 	for (i = 0; i < vq->num; i++) {
 		unsigned int d = i;
 
 		if (!st[i].token)
 			continue;
-		seq_printf(m, "head %u: tag %d %s, %u buffers, %u writable bytes\n",
-			   i, rqs[i].tag, blk_op_str(rqs[i].op), st[i].nbufs,
-			   st[i].in_bytes);
 		for (j = 0; j < st[i].ndescs && d < vq->num; j++) {
-			vrb_dbg_print_desc(m, "  ", d, &desc[d]);
+			rqs[d].owner = i;
 			d = st[d].next;
 		}
-		if (!st[i].indir)
+	}
+
+	seq_printf(m, "%u descriptors, %u free (driver-private free list)\n",
+		   vq->num, vq->num_free);
+	for (i = 0; i < vq->num; i++) {
+		unsigned int h = rqs[i].owner;
+
+		vrb_dbg_print_desc(m, "", i, &desc[i]);
+		if (h == VRB_DBG_FREE) {
+			seq_puts(m, "      free\n");
+			continue;
+		}
+		seq_printf(m, "      %s of chain %u: tag %d %s, %u buffers, %u writable bytes\n",
+			   h == i ? "head" : "part", h, rqs[h].tag,
+			   blk_op_str(rqs[h].op), st[h].nbufs, st[h].in_bytes);
+		if (h != i || !st[i].indir)
 			continue;
 		n = min_t(unsigned int, st[i].nbufs, max_indir);
 		for (j = 0; j < n; j++)
-			vrb_dbg_print_desc(m, "    indirect ", j,
+			vrb_dbg_print_desc(m, "      indirect ", j,
 					   &indir[i * max_indir + j]);
 	}
 
@@ -220,6 +240,57 @@ out_free:
 	return err;
 }
 DEFINE_SHOW_ATTRIBUTE(vrb_dbg_descs);
+
+/*
+ * rings: the most recent entries of the available ring (heads the driver
+ * offered) and of the used ring (what the device returned), newest last.
+ */
+static int vrb_dbg_rings_show(struct seq_file *m, void *v)
+{
+	struct vrb_queue *q = m->private;
+	struct vrb_vq *vq = &q->vq;
+	u16 avail[VRB_DBG_RECENT];
+	struct vrb_used_elem used[VRB_DBG_RECENT];
+	u16 avail_idx, used_idx, i, n, mask = vq->num - 1;
+	unsigned long flags;
+
+	n = min_t(unsigned int, VRB_DBG_RECENT, vq->num);
+	spin_lock_irqsave(&q->lock, flags);
+	avail_idx = vq->avail_idx_shadow;
+	used_idx = READ_ONCE(vq->used->idx);		/* device writes */
+	virt_rmb();	/* Barrier C (for pairing): idx before elements */
+	for (i = 0; i < n; i++) {
+		avail[i] = vq->avail->ring[(u16)(avail_idx - n + i) & mask];
+		used[i] = vq->used->ring[(u16)(used_idx - n + i) & mask];
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	seq_printf(m, "avail ring, idx %u (entries idx-%u .. idx-1):\n",
+		   avail_idx, n);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "  [%5u] slot %4u head %u\n",
+			   (u16)(avail_idx - n + i),
+			   (u16)(avail_idx - n + i) & mask, avail[i]);
+	seq_printf(m, "used ring, idx %u (entries idx-%u .. idx-1):\n",
+		   used_idx, n);
+	for (i = 0; i < n; i++)
+		seq_printf(m, "  [%5u] slot %4u id %u len %u\n",
+			   (u16)(used_idx - n + i),
+			   (u16)(used_idx - n + i) & mask, used[i].id,
+			   used[i].len);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vrb_dbg_rings);
+
+/* a / b with two decimals, in integer arithmetic (no FPU in the kernel). */
+static void vrb_dbg_print_ratio(struct seq_file *m, const char *name, u64 a,
+				u64 b)
+{
+	u64 hundredths = b ? div64_u64(a * 100, b) : 0;
+
+	seq_printf(m, "%s %llu.%02llu\n", name, div_u64(hundredths, 100),
+		   hundredths % 100);
+}
 
 static int vrb_dbg_stats_show(struct seq_file *m, void *v)
 {
@@ -243,6 +314,8 @@ static int vrb_dbg_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "irqs %llu\nspurious %llu\ncompleted %llu\n",
 		   qs.irqs, qs.spurious, qs.completed);
 	seq_printf(m, "stalls %llu\nrestarts %llu\n", qs.stalls, qs.restarts);
+	vrb_dbg_print_ratio(m, "completions_per_irq", qs.completed, qs.irqs);
+	vrb_dbg_print_ratio(m, "kicks_per_request", vs.kicks, vs.added);
 	return 0;
 }
 
@@ -290,10 +363,19 @@ void vrb_dbg_inject(struct vrb_queue *q)
 		WRITE_ONCE(e->id, i);	/* == num if all are heads: also bad */
 		break;
 	case VRB_INJECT_DUPLICATE:
-		/* The chain completed last time, completed again. */
-		if (!vq->stats.used)
-			return;
-		WRITE_ONCE(e->id, vq->last_id);
+		/*
+		 * The chain completed last time, completed again.  If that
+		 * head is in flight again (the free list hands it straight
+		 * back at queue depth 1), repeat the pending element in the
+		 * next slot instead: the same chain, completed twice.
+		 */
+		if (vq->stats.used && !vq->state[vq->last_id].token) {
+			WRITE_ONCE(e->id, vq->last_id);
+			break;
+		}
+		vq->used->ring[(slot + 1) & (vq->num - 1)] = *e;
+		virt_wmb();	/* Barrier C (for pairing): element, then idx */
+		WRITE_ONCE(vq->used->idx, READ_ONCE(vq->used->idx) + 1);
 		break;
 	case VRB_INJECT_IDX_JUMP:
 		WRITE_ONCE(vq->used->idx, vq->last_used_idx + vq->num + 1);
@@ -426,6 +508,8 @@ void vrb_dbg_add_dev(struct vrb_dev *vdev)
 				    &vrb_dbg_ring_fops);
 		debugfs_create_file("descs", 0444, q->dbg_dir, q,
 				    &vrb_dbg_descs_fops);
+		debugfs_create_file("rings", 0444, q->dbg_dir, q,
+				    &vrb_dbg_rings_fops);
 		debugfs_create_file("stats", 0644, q->dbg_dir, q,
 				    &vrb_dbg_stats_fops);
 		debugfs_create_file("inject", 0600, q->dbg_dir, q,
