@@ -143,14 +143,15 @@ struct vrb_dbg_rq {
 /* Entries of the avail and used rings shown by "rings". */
 #define VRB_DBG_RECENT	16U
 
+/* One descriptor on one line, without the newline. */
 static void vrb_dbg_print_desc(struct seq_file *m, const char *pfx,
 			       unsigned int i, const struct vrb_desc *d)
 {
-	seq_printf(m, "%s%4u addr %#014llx len %6u next %4u%s%s%s\n", pfx, i,
-		   d->addr, d->len, d->next,
-		   d->flags & VRB_DESC_F_NEXT ? " NEXT" : "",
-		   d->flags & VRB_DESC_F_WRITE ? " WRITE" : "",
-		   d->flags & VRB_DESC_F_INDIRECT ? " INDIRECT" : "");
+	seq_printf(m, "%s%4u addr %#014llx len %6u next %4u %-8s%-6s%-9s", pfx,
+		   i, d->addr, d->len, d->next,
+		   d->flags & VRB_DESC_F_NEXT ? "NEXT" : "",
+		   d->flags & VRB_DESC_F_WRITE ? "WRITE" : "",
+		   d->flags & VRB_DESC_F_INDIRECT ? "INDIRECT" : "");
 }
 
 /*
@@ -218,18 +219,24 @@ static int vrb_dbg_descs_show(struct seq_file *m, void *v)
 
 		vrb_dbg_print_desc(m, "", i, &desc[i]);
 		if (h == VRB_DBG_FREE) {
-			seq_puts(m, "      free\n");
+			seq_puts(m, "| free\n");
 			continue;
 		}
-		seq_printf(m, "      %s of chain %u: tag %d %s, %u buffers, %u writable bytes\n",
-			   h == i ? "head" : "part", h, rqs[h].tag,
-			   blk_op_str(rqs[h].op), st[h].nbufs, st[h].in_bytes);
-		if (h != i || !st[i].indir)
+		if (h != i) {
+			seq_printf(m, "| in chain %u\n", h);
+			continue;
+		}
+		seq_printf(m, "| head: tag %d %s, %u buffers, %u writable bytes\n",
+			   rqs[h].tag, blk_op_str(rqs[h].op), st[h].nbufs,
+			   st[h].in_bytes);
+		if (!st[i].indir)
 			continue;
 		n = min_t(unsigned int, st[i].nbufs, max_indir);
-		for (j = 0; j < n; j++)
-			vrb_dbg_print_desc(m, "      indirect ", j,
+		for (j = 0; j < n; j++) {
+			vrb_dbg_print_desc(m, "     indirect ", j,
 					   &indir[i * max_indir + j]);
+			seq_printf(m, "| table of chain %u\n", i);
+		}
 	}
 
 out_free:
@@ -251,7 +258,7 @@ static int vrb_dbg_rings_show(struct seq_file *m, void *v)
 	struct vrb_vq *vq = &q->vq;
 	u16 avail[VRB_DBG_RECENT];
 	struct vrb_used_elem used[VRB_DBG_RECENT];
-	u16 avail_idx, used_idx, i, n, mask = vq->num - 1;
+	u16 avail_idx, used_idx, i, n, na, nu, mask = vq->num - 1;
 	unsigned long flags;
 
 	n = min_t(unsigned int, VRB_DBG_RECENT, vq->num);
@@ -265,15 +272,16 @@ static int vrb_dbg_rings_show(struct seq_file *m, void *v)
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
 
-	seq_printf(m, "avail ring, idx %u (entries idx-%u .. idx-1):\n",
-		   avail_idx, n);
-	for (i = 0; i < n; i++)
+	/* Before the first wrap, slots below idx 0 were never written. */
+	na = min(n, avail_idx);
+	nu = min(n, used_idx);
+	seq_printf(m, "avail ring, idx %u, last %u entries:\n", avail_idx, na);
+	for (i = n - na; i < n; i++)
 		seq_printf(m, "  [%5u] slot %4u head %u\n",
 			   (u16)(avail_idx - n + i),
 			   (u16)(avail_idx - n + i) & mask, avail[i]);
-	seq_printf(m, "used ring, idx %u (entries idx-%u .. idx-1):\n",
-		   used_idx, n);
-	for (i = 0; i < n; i++)
+	seq_printf(m, "used ring, idx %u, last %u entries:\n", used_idx, nu);
+	for (i = n - nu; i < n; i++)
 		seq_printf(m, "  [%5u] slot %4u id %u len %u\n",
 			   (u16)(used_idx - n + i),
 			   (u16)(used_idx - n + i) & mask, used[i].id,
