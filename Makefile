@@ -9,6 +9,8 @@
 #   make kunit           the ring's KUnit suites under kunit.py (KASAN=1 too)
 #   make guest-test      the in-guest test matrix only
 #   make dkms-test       dkms add/build/install/remove (root)
+#   make trace-demo      regenerate docs/walkthrough.md from a real run
+#   make bench           vringblk vs virtio_blk on the same device
 #
 # KDIR defaults to the running kernel's build directory when it has one,
 # else to the newest installed kernel headers (the guest kernel here).
@@ -19,7 +21,8 @@ KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR)) \
 
 PROJECT := $(CURDIR)
 
-.PHONY: all modules clean lint kunit demo check guest-test dkms-test deps
+.PHONY: all modules clean lint kunit demo check guest-test dkms-test deps \
+	trace-demo bench
 
 all: modules
 
@@ -48,6 +51,12 @@ guest-test:
 
 dkms-test:
 	scripts/dkms-test.sh
+
+trace-demo:
+	scripts/trace-demo.sh
+
+bench:
+	scripts/bench.sh
 
 check:
 	scripts/check.sh
