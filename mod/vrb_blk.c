@@ -646,6 +646,11 @@ static ssize_t cache_type_store(struct device *dev,
 	struct vrb_dev *vdev = disk->private_data;
 	int i;
 
+	/* Root can write a 0444 file: the mode alone does not protect it. */
+	if (!vrb_has_feature(vdev, VRB_BLK_F_CONFIG_WCE)) {
+		dev_err(dev, "cache_type: the device does not offer CONFIG_WCE\n");
+		return -EPERM;
+	}
 	i = sysfs_match_string(vrb_blk_cache_types, buf);
 	if (i < 0) {
 		dev_err(dev, "cache_type: expected \"write through\" or \"write back\"\n");
