@@ -1,0 +1,263 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh - `make bench`: vringblk against the kernel's own virtio_blk on
+# the same kind of QEMU device in the same guest, and the report
+# docs/benchmarks.md (+ docs/bench.png) that says who wins, and by how much.
+#
+# Usage:
+#   scripts/bench.sh [options]
+#
+#   --smoke        short form for `make check`: 1 repetition, 1 s windows,
+#                  no warm-up, no report; one case per job and driver
+#                  ("ran and produced numbers"), no thresholds
+#   --reps N       repetitions of each job per driver (default 4: even, so
+#                  each driver runs first in half of them)
+#   --window SEC   instruction-count window per run (default 4)
+#   --jobs LIST    comma-separated jobs (default: all five, see
+#                  scripts/bench/guest-bench.sh)
+#   --ko FILE      module to measure (default: <project>/vringblk.ko, built
+#                  first unless --no-build)
+#   --no-build     do not run make; use the .ko as it is
+#   --results DIR  logs, results.json (default build/bench, build/bench-smoke)
+#   --no-docs      do not write docs/benchmarks.md and docs/bench.png
+#   --timeout SEC  kill QEMU after SEC seconds (default 1200, smoke 300)
+#
+# What happens (details in scripts/bench/*):
+#   1. builds vringblk.ko, the QEMU plugin insncount.so and the static guest
+#      program vrbmark, and an initramfs with virtio_pci/virtio_blk (-V);
+#   2. boots ONE guest (one vCPU, TCG) with two identical legacy null-co
+#      disks, the plugin loaded and QEMU's virtio_queue_notify/virtio_notify
+#      trace events going to the same log as the plugin's output;
+#   3. the guest binds disk 0 to vringblk and disk 1 to virtio_blk, and runs
+#      each fio job on both, interleaved, --reps times;
+#   4. scripts/bench/report.py turns the console and the QEMU log into
+#      numbers: throughput/latency (fio), instructions per I/O per module and
+#      for the whole guest kernel, kicks and interrupts per I/O.
+#
+# The last line is "bench: N passed, N failed" (cases: the guest finished,
+# every job produced numbers on both drivers); exit status 1 on a failure.
+
+set -euo pipefail
+# shellcheck source=lib/host.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
+
+smoke=0
+reps=4
+window=4
+jobs=""
+ko=${VRB_KO:-}
+build=1
+results=""
+docs=1
+tmo=""
+
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--smoke) smoke=1 ;;
+	--reps) reps=$2; shift ;;
+	--window) window=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
+	--ko) ko=$2; build=0; shift ;;
+	--no-build) build=0 ;;
+	--results) results=$2; shift ;;
+	--no-docs) docs=0 ;;
+	--timeout) tmo=$2; shift ;;
+	-h | --help) sed -n '/^# Usage/,/^# The last/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) vrb_die "unknown option $1 (try --help)" ;;
+	esac
+	shift
+done
+
+warmup=1
+syms=1
+if [[ $smoke == 1 ]]; then
+	reps=1
+	window=1
+	warmup=0
+	syms=0
+	docs=0
+	results=${results:-$VRB_ROOT/build/bench-smoke}
+	tmo=${tmo:-300}
+fi
+results=${results:-$VRB_ROOT/build/bench}
+tmo=${tmo:-1200}
+start=$SECONDS
+
+# Whatever stops us before the report, `make check` still gets its line.
+reported=0
+trap '[[ $reported == 1 ]] || echo "bench: 0 passed, 1 failed (see above)"' EXIT
+
+# ---- what we need ------------------------------------------------------------
+
+kver=$("$VRB_ROOT/scripts/deps.sh" guest build)
+# python3 parses the logs (standard library only); gnuplot draws the chart.
+need=()
+pkgs=(python3)
+[[ $docs == 1 ]] && pkgs+=(gnuplot-nox)
+for pkg in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+		grep -q 'install ok installed' || need+=("$pkg")
+done
+if [[ ${#need[@]} -gt 0 ]]; then
+	vrb_log "installing ${need[*]}"
+	vrb_as_root apt-get update -qq >&2
+	vrb_as_root apt-get install -y -qq "${need[@]}" >&2
+fi
+
+mkdir -p "$results"
+rm -f "$results"/{console.log,qemu.log,qemu.log.gz,qemu.out,meta.txt,results.json,times}
+bin=$results/bin
+mkdir -p "$bin"
+
+# ---- build -----------------------------------------------------------------------
+
+if [[ -z $ko ]]; then
+	ko=$VRB_ROOT/vringblk.ko
+	if [[ $build == 1 ]]; then
+		vrb_log "building the module for $kver"
+		vrb_heavy make -C "$VRB_ROOT" -s KDIR="/lib/modules/$kver/build" >&2
+	fi
+fi
+[[ -f $ko ]] || vrb_die "$ko not found (make KDIR=/lib/modules/$kver/build)"
+vermagic=$(modinfo -F vermagic "$ko")
+[[ $vermagic == "$kver "* ]] ||
+	vrb_die "$ko was built for '${vermagic%% *}', the guest runs $kver"
+# A copy: the tree's .ko may be rebuilt while we run.
+cp "$ko" "$bin/vringblk.ko"
+
+# The plugin: a shared object QEMU loads (-plugin).  vrbmark: a static
+# program (the initramfs has no libc of its own to spare).
+src=$VRB_ROOT/scripts/bench
+vrb_heavy gcc -Wall -Wextra -Werror -O2 -shared -fPIC -fvisibility=hidden \
+	-o "$bin/insncount.so" "$src/insncount.c"
+vrb_heavy gcc -Wall -Wextra -Werror -O2 -static -o "$bin/vrbmark" \
+	"$src/vrbmark.c"
+
+initrd=$bin/initramfs
+"$VRB_ROOT/scripts/mkinitramfs.sh" -V -k "$kver" -o "$initrd" \
+	-s "$src/guest-bench.sh" -f "$bin/vringblk.ko:/vringblk.ko" \
+	-f "$bin/vrbmark:/usr/bin/vrbmark"
+
+# ---- the guest -------------------------------------------------------------------
+#
+# Two identical legacy disks: null-co stores nothing and reads zeroes, so
+# the host's disk is not part of the measurement.  Every ring feature is
+# left at QEMU's default, which is on: indirect descriptors, EVENT_IDX,
+# MSI-X (2 vectors: config + one queue).  One queue each.
+disk_size=1G
+disk_drive="driver=null-co,size=$disk_size,read-zeroes=on,if=none"
+disk_dev="virtio-blk-pci,disable-modern=on,num-queues=1"
+qargs=()
+for i in 0 1; do
+	qargs+=(-drive "$disk_drive,id=d$i" -device "$disk_dev,drive=d$i,serial=bench-$i")
+done
+
+# The plugin's output (-d plugin) and the trace events share QEMU's log
+# (-D), in the order they happened: the events between the plugin's
+# "start N" and "stop N" belong to window N.
+#   virtio_queue_notify   the driver wrote QUEUE_NOTIFY (a kick)
+#   virtio_notify         the device interrupts the driver (after the
+#   virtio_notify_irqfd   EVENT_IDX / NO_INTERRUPT check; irqfd: the path
+#                         QEMU's virtio-blk takes for MSI-X)
+printf '%s\n' virtio_queue_notify virtio_notify virtio_notify_irqfd \
+	>"$results/trace-events"
+qargs+=(-plugin "$bin/insncount.so" -d plugin -D "$results/qemu.log"
+	-trace "events=$results/trace-events")
+
+words=("vrbtest.bench_reps=$reps" "vrbtest.bench_window=$window"
+	"vrbtest.bench_warmup=$warmup" "vrbtest.bench_syms=$syms"
+	"vrbtest.timeout=$((tmo - 30))")
+[[ -n $jobs ]] && words+=("vrbtest.bench_jobs=$jobs")
+run=("$VRB_ROOT/scripts/qemu-run.sh" -P -B -c 1 -m 1G -t "$tmo"
+	-i "$initrd" -l "$results/console.log" -a "${words[*]}")
+accel=$("${run[@]}" -n -- "${qargs[@]}" | sed -n 's/.*-accel \([a-z]*\).*/\1/p')
+
+# Host load: the load average, and how busy the host's CPUs were while
+# QEMU ran (from /proc/stat), minus QEMU's own CPU time (bash's `times`:
+# CPU time of the children we waited for).
+cpu_busy() {	# prints "busy total" jiffies over all CPUs
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, t }' /proc/stat
+}
+# cpu_children VAR: set VAR to the user+system seconds used by the children
+# this shell has waited for (the second line of the `times` builtin, e.g.
+# "0m1.500s 0m0.250s").  `times` must run in this shell: in a $(...)
+# subshell it would report the subshell's own children.
+cpu_children() {
+	times >"$results/times"
+	printf -v "$1" '%s' "$(awk 'NR == 2 { t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+		print t }' "$results/times")"
+}
+loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+cpu0=0 cpu1=0
+cpu_children cpu0
+
+vrb_log "booting the guest (waits for $VRB_HEAVY_LOCK; timeout ${tmo}s)"
+"${run[@]}" -- "${qargs[@]}" >"$results/qemu.out" 2>&1 &
+pid=$!
+# The console log appears when QEMU starts, i.e. once the lock is ours.
+while kill -0 "$pid" 2>/dev/null && [[ ! -f $results/console.log ]]; do
+	sleep 0.5
+done
+read -r busy0 total0 < <(cpu_busy)
+qemu_start=$SECONDS
+rc=0
+wait "$pid" || rc=$?
+qemu_secs=$((SECONDS - qemu_start))
+read -r busy1 total1 < <(cpu_busy)
+cpu_children cpu1
+loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)
+[[ -f $results/console.log ]] || : >"$results/console.log"
+[[ -f $results/qemu.log ]] || : >"$results/qemu.log"
+if [[ $rc != 0 ]]; then
+	vrb_log "QEMU exited with status $rc ($([[ $rc == 124 ]] && echo timeout || echo error)):"
+	tail -n 5 "$results/qemu.out" >&2
+fi
+grep -a 'VRB-BENCH-ERROR' "$results/console.log" >&2 || true
+
+# ---- the report ------------------------------------------------------------------
+
+nproc=$(nproc)
+git_rev=$(git -C "$VRB_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
+git -C "$VRB_ROOT" diff --quiet HEAD -- mod 2>/dev/null || git_rev+=" with uncommitted changes in mod/"
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "cpu: $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)"
+	echo "nproc: $nproc"
+	echo "host_kernel: Linux $(uname -r)"
+	echo "qemu: $(qemu-system-x86_64 --version | head -n 1 | sed 's/QEMU emulator version //')"
+	echo "accel: ${accel:-?}"
+	echo "disk: -drive $disk_drive -device $disk_dev"
+	echo "features: all ring features at QEMU's defaults (indirect_desc=on, event_idx=on, MSI-X with 2 vectors, queue-size=256)"
+	echo "loadavg_before: $loadavg_before"
+	echo "loadavg_after: $loadavg_after"
+	awk -v b="$((busy1 - busy0))" -v t="$((total1 - total0))" \
+		-v q0="$cpu0" -v q1="$cpu1" \
+		-v s="$qemu_secs" -v n="$nproc" 'BEGIN {
+		busy = t ? n * b / t : 0; qemu = s ? (q1 - q0) / s : 0
+		printf "host_busy: %.2f of %d cores\n", busy, n
+		printf "qemu_cpu: %.2f cores\n", qemu
+		printf "other_cpu: %.2f cores\n", busy > qemu ? busy - qemu : 0 }'
+	echo "qemu_secs: $qemu_secs"
+	echo "total_secs: $((SECONDS - start))"
+	echo "source: vringblk at $git_rev, module srcversion $(modinfo -F srcversion "$bin/vringblk.ko")"
+} >"$results/meta.txt"
+
+report=(python3 "$src/report.py" --console "$results/console.log"
+	--qemu-log "$results/qemu.log" --meta "$results/meta.txt"
+	--json "$results/results.json" --check)
+if [[ $docs == 1 ]]; then
+	mkdir -p "$VRB_ROOT/docs"
+	report+=(--md "$VRB_ROOT/docs/benchmarks.md"
+		--png "$VRB_ROOT/docs/bench.png" --png-link bench.png)
+fi
+vrb_log "QEMU ran ${qemu_secs}s; all took $((SECONDS - start))s; logs in $results"
+rc=0
+"${report[@]}" || rc=$?
+reported=1
+# The QEMU log holds a line per kick and interrupt: hundreds of MB.
+# report.py reads it compressed too.
+gzip -1f "$results/qemu.log"
+exit "$rc"

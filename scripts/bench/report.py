@@ -1,0 +1,820 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py - turn one benchmark boot into numbers, a table and a chart.
+
+Inputs (all written by scripts/bench.sh):
+  console.log  the guest's serial console: VRB-BENCH-* lines from
+               scripts/bench/guest-bench.sh (fio JSON, counter snapshots,
+               code regions, interrupt lines)
+  qemu.log     QEMU's log: the insncount plugin's windows and instruction
+               counts per code address, and the trace events virtio_queue_notify
+               (the driver kicked the device) and virtio_notify[_irqfd]
+               (the device interrupted the driver), in the order they
+               happened
+  meta.txt     "key: value" lines about the host and the configuration
+
+Outputs: results.json (every run and the aggregates), and with --md/--png
+the Markdown report and its chart (gnuplot).  With --check it prints one
+line per case and "bench: N passed, N failed" (the smoke test: numbers
+exist, no thresholds).
+
+Python 3 standard library only.
+"""
+
+import argparse
+import base64
+import bisect
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+DRIVERS = ("vringblk", "virtio_blk")
+
+# The in-kernel stack that vringblk replaces: everything virtio_blk needs
+# below the block layer.  Their sum is compared with vringblk alone.
+STACK = ("virtio_blk", "virtio_ring", "virtio_pci", "virtio_pci_legacy_dev",
+         "virtio_pci_modern_dev", "virtio")
+
+# Jobs in report order: name -> (title, throughput unit, block size).
+JOBS = {
+    "randread-4k-qd1": ("4k randread psync QD1", "IOPS", 4096),
+    "randread-4k-qd32": ("4k randread io_uring QD32, batches of 8", "IOPS",
+                         4096),
+    "randwrite-4k-qd32": ("4k randwrite io_uring QD32, batches of 8", "IOPS",
+                          4096),
+    "seqread-128k-qd8": ("128k seq read io_uring QD8", "MB/s", 128 << 10),
+    "seqwrite-1m-qd8": ("1M seq write io_uring QD8", "MB/s", 1 << 20),
+}
+
+# Targets of issue 5: vringblk's own instructions per I/O at most this
+# fraction of the in-kernel stack's.
+INSN_TARGET = {"randread-4k-qd1": 0.6, "randread-4k-qd32": 0.6}
+INSN_TARGET_OTHER = 0.8
+# Kicks and interrupts per I/O "no higher than virtio_blk's", within this
+# tolerance: a window's edges cut through up to QD in-flight requests.
+EVENT_TOLERANCE = 0.02
+
+# Feature bit names (virtio 1.2 §5.2.3 and §6), to decode the bit string
+# in virtio_blk's sysfs "features" file (character i is bit i).
+FEATURE_NAMES = {
+    1: "SIZE_MAX", 2: "SEG_MAX", 4: "GEOMETRY", 5: "RO", 6: "BLK_SIZE",
+    7: "SCSI", 9: "FLUSH", 10: "TOPOLOGY", 11: "CONFIG_WCE", 12: "MQ",
+    13: "DISCARD", 14: "WRITE_ZEROES", 24: "NOTIFY_ON_EMPTY",
+    27: "ANY_LAYOUT", 28: "INDIRECT_DESC", 29: "EVENT_IDX", 32: "VERSION_1",
+}
+
+
+def feature_names(bits):
+    """"0010..." (bit 0 first) -> "SEG_MAX GEOMETRY ..."."""
+    return " ".join(FEATURE_NAMES.get(i, "bit%d" % i)
+                    for i, c in enumerate(bits) if c == "1")
+
+
+# ---- parsing -----------------------------------------------------------------
+
+class Run:
+    """One fio run of one job on one driver, and its window's counts."""
+
+    def __init__(self, seq, job, drv, rep, disk):
+        self.seq, self.job, self.drv, self.rep, self.disk = \
+            seq, job, drv, rep, disk
+        self.data = []          # VRB-BENCH-D lines
+        self.window = None      # plugin window number
+        self.m = {}             # metric name -> value
+        self.fn = {}            # function -> instructions per I/O
+
+
+def parse_console(path):
+    """Return (info, regions, irqs, runs, symbols, ended)."""
+    info, regions, irqs, runs, by_seq = {}, [], {}, [], {}
+    syms_b64 = []
+    ended = False
+    nwin = 0
+    with open(path, errors="replace") as f:
+        for raw in f:
+            line = raw.rstrip("\r\n")
+            # Kernel messages may precede our text on the same line.
+            at = line.find("VRB-BENCH-")
+            if at < 0:
+                continue
+            line = line[at:]
+            tag, _, rest = line.partition(" ")
+            if tag == "VRB-BENCH-D":
+                seq, _, text = rest.partition(" ")
+                if seq.isdigit() and int(seq) in by_seq:
+                    by_seq[int(seq)].data.append(text)
+            elif tag == "VRB-BENCH-INFO":
+                key, _, val = rest.partition(" ")
+                info[key] = val
+            elif tag == "VRB-BENCH-REGION":
+                w = rest.split()
+                if w[0] == "kernel-text":
+                    regions.append(("kernel-text", int(w[1], 16),
+                                    int(w[3], 16)))
+                else:
+                    base = int(w[1], 16)
+                    regions.append((w[0], base, base + int(w[2])))
+            elif tag == "VRB-BENCH-IRQ":
+                drv, irq, _name = rest.split()
+                irqs.setdefault(drv, []).append(irq)
+            elif tag == "VRB-BENCH-RUN":
+                seq, job, drv, rep, disk = rest.split()
+                run = Run(int(seq), job, drv, int(rep), disk)
+                runs.append(run)
+                by_seq[run.seq] = run
+            elif tag == "VRB-BENCH-WINDOW":
+                # Every run opens one window, in order: the plugin's
+                # window k is the k-th of these lines.
+                nwin += 1
+                if int(rest) in by_seq:
+                    by_seq[int(rest)].window = nwin
+            elif tag == "VRB-BENCH-SYMS":
+                syms_b64.append(rest.strip())
+            elif tag == "VRB-BENCH-END":
+                ended = True
+    return info, regions, irqs, runs, parse_syms(syms_b64), ended
+
+
+def parse_syms(lines):
+    """/proc/kallsyms text, gzip'd and base64'd: sorted (addr, name)."""
+    syms = []
+    try:
+        text = gzip.decompress(base64.b64decode("".join(lines))).decode()
+    except (ValueError, OSError, EOFError):
+        return syms
+    for line in text.splitlines():
+        w = line.split()
+        if len(w) < 3:
+            continue
+        name = w[2] + (" " + w[3] if len(w) > 3 else "")
+        syms.append((int(w[0], 16), name))
+    syms.sort()
+    return syms
+
+
+def symbol_of(syms, addrs, addr):
+    """Name of the function addr is in (the closest symbol below it)."""
+    i = bisect.bisect_right(addrs, addr) - 1
+    return syms[i][1] if i >= 0 else "?"
+
+
+def parse_qemu_log(path):
+    """Return {window: {"kicks", "notifies", "user", "kernel", "addrs"}}."""
+    wins, cur = {}, None
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", errors="replace") as f:
+        for line in f:
+            w = line.split()
+            if not w:
+                continue
+            if w[0] == "insncount:":
+                if w[1] == "start":
+                    cur = int(w[2])
+                    wins[cur] = {"kicks": 0, "notifies": 0, "addrs": {},
+                                 "user": None, "kernel": None}
+                elif w[1] == "stop" and len(w) >= 7:
+                    n = int(w[2])
+                    cur = None
+                    if n in wins:
+                        wins[n]["user"] = int(w[4])
+                        wins[n]["kernel"] = int(w[6])
+                elif w[1] in ("tb", "page"):
+                    n = int(w[2])
+                    if n in wins:
+                        wins[n]["addrs"][int(w[3], 16)] = int(w[4])
+            elif cur is not None:
+                if w[0] == "virtio_queue_notify":
+                    wins[cur]["kicks"] += 1
+                elif w[0] in ("virtio_notify", "virtio_notify_irqfd"):
+                    wins[cur]["notifies"] += 1
+    return wins
+
+
+def split_data(lines):
+    """fio's JSON text, and {(when, path): text} of the vrbmark snapshots."""
+    snaps, fio, key = {}, [], None
+    for text in lines:
+        if text.startswith("@@ "):
+            _, when, path = text.split(" ", 2)
+            key = (when, path)
+            snaps[key] = []
+        elif key is None:
+            fio.append(text)
+        else:
+            snaps[key].append(text)
+    return "\n".join(fio), {k: "\n".join(v) for k, v in snaps.items()}
+
+
+def delta(snaps, path, fn):
+    """fn(after) - fn(before) for the snapshots of path, or None."""
+    b, a = snaps.get(("before", path)), snaps.get(("after", path))
+    if b is None or a is None:
+        return None
+    return fn(a) - fn(b)
+
+
+def disk_requests(stat):
+    """Read + write requests completed, from /sys/block/X/stat."""
+    f = stat.split()
+    return int(f[0]) + int(f[4])
+
+
+def disk_bytes(stat):
+    """Bytes read + written (sectors of 512 bytes), /sys/block/X/stat."""
+    f = stat.split()
+    return (int(f[2]) + int(f[6])) * 512
+
+
+def irq_total(irqs):
+    """Sum over all CPUs of the given /proc/interrupts lines."""
+    def fn(text):
+        total = 0
+        for line in text.splitlines():
+            w = line.split()
+            if w and w[0].rstrip(":") in irqs:
+                total += sum(int(x) for x in w[1:] if x.isdigit())
+        return total
+    return fn
+
+
+def stat_field(name):
+    """A "name value" line of vringblk's debugfs stats file."""
+    def fn(text):
+        for line in text.splitlines():
+            w = line.split()
+            if len(w) == 2 and w[0] == name:
+                return int(w[1])
+        return 0
+    return fn
+
+
+def region_of(regions, addr):
+    for name, start, end in regions:
+        if start <= addr < end:
+            return name
+    return "kernel-other"
+
+
+def analyse(runs, wins, regions, irqs, syms):
+    """Fill in run.m (and run.fn) for every run."""
+    sym_addrs = [a for a, _ in syms]
+    for r in runs:
+        fio_text, snaps = split_data(r.data)
+        m = r.m
+        try:
+            j = json.loads(fio_text[fio_text.index("{"):])
+            job = j["jobs"][0]
+            io = job["read"] if job["read"]["total_ios"] else job["write"]
+            m["iops"] = io["iops"]
+            m["mbps"] = io["bw_bytes"] / 1e6
+            m["lat_mean_us"] = io["lat_ns"]["mean"] / 1e3
+            m["lat_p99_us"] = io["lat_ns"]["percentile"]["99.000000"] / 1e3
+            m["fio_ios"] = io["total_ios"]
+        except (ValueError, KeyError, IndexError):
+            pass
+        # An "I/O" is one of fio's (bytes / block size): the block layer
+        # may split one into several requests (max_segments...), and the
+        # two drivers need not split alike.
+        stat = "/sys/block/%s/stat" % r.disk
+        nbytes = delta(snaps, stat, disk_bytes)
+        if not nbytes:
+            continue
+        ios = nbytes / JOBS[r.job][2]
+        m["window_ios"] = ios
+        m["requests_per_io"] = delta(snaps, stat, disk_requests) / ios
+        girq = delta(snaps, "/proc/interrupts", irq_total(irqs.get(r.drv, [])))
+        if girq is not None:
+            m["guest_irqs_per_io"] = girq / ios
+        dbg = "/sys/kernel/debug/vringblk/vringblk0/vq0/stats"
+        if r.drv == "vringblk":
+            for name in ("kicks", "irqs", "completed"):
+                v = delta(snaps, dbg, stat_field(name))
+                if v is not None:
+                    m["dbg_%s_per_io" % name] = v / ios
+        w = wins.get(r.window)
+        if not w or w["kernel"] is None:
+            continue
+        m["kicks_per_io"] = w["kicks"] / ios
+        m["irqs_per_io"] = w["notifies"] / ios
+        m["kernel_per_io"] = w["kernel"] / ios
+        m["user_per_io"] = w["user"] / ios
+        per = {}
+        for addr, n in w["addrs"].items():
+            name = region_of(regions, addr)
+            per[name] = per.get(name, 0) + n
+            if syms:
+                f = symbol_of(syms, sym_addrs, addr)
+                r.fn[f] = r.fn.get(f, 0) + n / ios
+        for name, n in per.items():
+            m["insn_%s" % name] = n / ios
+        m["vringblk_per_io"] = per.get("vringblk", 0) / ios
+        m["stack_per_io"] = sum(per.get(s, 0) for s in STACK) / ios
+        m["driver_per_io"] = m["vringblk_per_io" if r.drv == "vringblk"
+                               else "stack_per_io"]
+
+
+# ---- aggregation -----------------------------------------------------------
+
+def agg(runs, job, drv, key):
+    """(median, mean, min, max, n) of metric key, or None."""
+    v = [r.m[key] for r in runs if r.job == job and r.drv == drv
+         and key in r.m]
+    if not v:
+        return None
+    return {"median": statistics.median(v), "mean": statistics.mean(v),
+            "min": min(v), "max": max(v), "n": len(v)}
+
+
+def spread(a):
+    """Half the min-max range, in % of the median."""
+    if not a or not a["median"]:
+        return 0.0
+    return 100.0 * (a["max"] - a["min"]) / 2 / a["median"]
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "-"
+    if digits == 0:
+        return "{:,.0f}".format(x)
+    return "{:,.{}f}".format(x, digits)
+
+
+def ratio(a, b, stat="median"):
+    if not a or not b or not b[stat]:
+        return None
+    return a[stat] / b[stat]
+
+
+# ---- Markdown ------------------------------------------------------------------
+
+def markdown(runs, info, meta, jobs, png):
+    out = []
+    p = out.append
+
+    def cell(a, digits=0, stat="median"):
+        if not a:
+            return "-"
+        s = fmt(a[stat], digits)
+        sp = spread(a)
+        return "%s ±%.0f%%" % (s, sp) if a["n"] > 1 else s
+
+    reps = max((r.rep for r in runs), default=0)
+    p("# vringblk vs virtio_blk: benchmark results")
+    p("")
+    p("Generated by `make bench` (`scripts/bench.sh`) on %s; do not edit by "
+      "hand." % meta.get("date", "?"))
+    p("")
+    p("One QEMU guest, two identical legacy virtio-blk disks (1af4:1001, "
+      "null-co backend, `read-zeroes=on`): the first bound to **vringblk**, "
+      "the second to the kernel's **virtio_blk** (with `virtio_pci` and "
+      "`virtio_ring`), through `driver_override`.  Each job runs on one disk "
+      "at a time, interleaved (A/B on odd repetitions, B/A on even ones), "
+      "%d repetitions." % reps)
+    p("")
+    p("**Read this first.** Under TCG the guest CPU is emulated: wall-clock "
+      "numbers (IOPS, MB/s, latency) swing with host load and are only "
+      "comparable inside one run.  The instruction counts per I/O are "
+      "exact and repeatable; they are what the driver controls.")
+    p("")
+
+    # -- headline: the issue's targets
+    p("## Targets (issue 5)")
+    p("")
+    p("| job | driver insns/IO (target) | kicks/IO | irqs/IO | throughput "
+      "ratio (target >= 1.0) |")
+    p("|---|---|---|---|---|")
+    for job in jobs:
+        a = {d: agg(runs, job, d, "driver_per_io") for d in DRIVERS}
+        k = {d: agg(runs, job, d, "kicks_per_io") for d in DRIVERS}
+        i = {d: agg(runs, job, d, "irqs_per_io") for d in DRIVERS}
+        unit = JOBS[job][1]
+        t = {d: agg(runs, job, d, "iops" if unit == "IOPS" else "mbps")
+             for d in DRIVERS}
+        target = INSN_TARGET.get(job, INSN_TARGET_OTHER)
+        r_insn = ratio(a["vringblk"], a["virtio_blk"], "mean")
+        r_t = ratio(t["vringblk"], t["virtio_blk"])
+
+        def verdict(ok):
+            return "met" if ok else "**missed**"
+        cols = [job]
+        if r_insn is None:
+            cols.append("-")
+        else:
+            cols.append("%.2fx (<= %.1fx): %s" % (
+                r_insn, target, verdict(r_insn <= target)))
+        for x in (k, i):
+            if x["vringblk"] and x["virtio_blk"]:
+                v, b = x["vringblk"]["mean"], x["virtio_blk"]["mean"]
+                cols.append("%.3f vs %.3f: %s" % (
+                    v, b, verdict(v <= b * (1 + EVENT_TOLERANCE))))
+            else:
+                cols.append("-")
+        cols.append("-" if r_t is None else "%.2f: %s" % (
+            r_t, verdict(r_t >= 1.0)))
+        p("| " + " | ".join(cols) + " |")
+    p("")
+    p("Driver insns/IO: guest instructions executed per I/O inside vringblk "
+      "alone, divided by the same for the whole in-kernel stack (%s).  "
+      "Kicks and interrupts: vringblk vs virtio_blk, means over the runs "
+      "(met when vringblk's is at most %.0f%% higher: the windows' edges "
+      "cut through in-flight I/O).  Throughput ratio: vringblk / "
+      "virtio_blk of the medians."
+      % (", ".join("`%s`" % s for s in STACK), 100 * EVENT_TOLERANCE))
+    p("")
+
+    # -- throughput and latency
+    p("## Throughput and latency (fio)")
+    p("")
+    p("Median of %d runs, ± half the min-max range in %% of the median.  "
+      "Latency is fio's total latency (submission to completion)." % reps)
+    p("")
+    p("| job | metric | vringblk | virtio_blk | vringblk / virtio_blk |")
+    p("|---|---|---:|---:|---:|")
+    for job in jobs:
+        title, unit, _ = JOBS[job]
+        key = "iops" if unit == "IOPS" else "mbps"
+        rows = [(unit, key, 0 if unit == "IOPS" else 1),
+                ("mean latency (µs)", "lat_mean_us", 1),
+                ("p99 latency (µs)", "lat_p99_us", 1)]
+        for n, (label, k, dg) in enumerate(rows):
+            a = {d: agg(runs, job, d, k) for d in DRIVERS}
+            r = ratio(a["vringblk"], a["virtio_blk"])
+            p("| %s | %s | %s | %s | %s |" % (
+                title if n == 0 else "", label, cell(a["vringblk"], dg),
+                cell(a["virtio_blk"], dg),
+                "-" if r is None else "%.2f" % r))
+    p("")
+
+    # -- cost per I/O
+    p("## Cost per I/O (instruction counts, kicks, interrupts)")
+    p("")
+    p("Means over the runs (± half the min-max range).  *Driver*: vringblk's "
+      "module for vringblk, the sum of the in-kernel stack's modules for "
+      "virtio_blk.  *Guest kernel*: every instruction the guest executed "
+      "in kernel mode during the window, divided by the I/Os completed in "
+      "it (block layer, io_uring, interrupts, scheduler, idle: work moved "
+      "into kernel library calls shows up here).  *Kicks*: QEMU trace event "
+      "`virtio_queue_notify`; *interrupts*: `virtio_notify` + "
+      "`virtio_notify_irqfd` (sent after EVENT_IDX suppression).  An *I/O* "
+      "is one of fio's (bytes transferred / block size); *requests/IO* says "
+      "into how many block-layer requests the block layer split it "
+      "(`max_segments`, `max_sectors_kb`).")
+    p("")
+    p("| job | driver | driver insns/IO | guest kernel insns/IO | "
+      "fio (user) insns/IO | kicks/IO | irqs/IO | requests/IO |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|")
+    cost = (("driver_per_io", 0), ("kernel_per_io", 0), ("user_per_io", 0),
+            ("kicks_per_io", 3), ("irqs_per_io", 3), ("requests_per_io", 2))
+    for job in jobs:
+        for n, d in enumerate(DRIVERS):
+            cols = [JOBS[job][0] if n == 0 else "", d]
+            for k, dg in cost:
+                cols.append(cell(agg(runs, job, d, k), dg, "mean"))
+            p("| " + " | ".join(cols) + " |")
+        cols = ["", "**ratio**"]
+        for k, _ in cost:
+            r = ratio(agg(runs, job, "vringblk", k),
+                      agg(runs, job, "virtio_blk", k), "mean")
+            cols.append("-" if r is None else "**%.2f**" % r)
+        p("| " + " | ".join(cols) + " |")
+    p("")
+
+    # -- breakdown of the in-kernel stack
+    p("### Where the in-kernel stack's instructions go")
+    p("")
+    present = [s for s in STACK if any(
+        agg(runs, j, "virtio_blk", "insn_" + s) for j in jobs)]
+    p("| job | " + " | ".join(present) + " | vringblk (for comparison) |")
+    p("|---|" + "---:|" * (len(present) + 1))
+    for job in jobs:
+        cols = [job]
+        for s in present:
+            a = agg(runs, job, "virtio_blk", "insn_" + s)
+            cols.append(fmt(a["mean"]) if a else "0")
+        a = agg(runs, job, "vringblk", "insn_vringblk")
+        cols.append(fmt(a["mean"]) if a else "-")
+        p("| " + " | ".join(cols) + " |")
+    p("")
+
+    # -- cross-checks
+    p("### Cross-checks from the guest's own counters")
+    p("")
+    p("Interrupts per I/O counted by the guest (`/proc/interrupts`, all "
+      "vectors of the disk), and vringblk's debugfs `kicks`/`irqs` per I/O: "
+      "they should match the QEMU-side numbers above.")
+    p("")
+    p("| job | guest irqs/IO vringblk | guest irqs/IO virtio_blk | "
+      "debugfs kicks/IO | debugfs irqs/IO |")
+    p("|---|---:|---:|---:|---:|")
+    for job in jobs:
+        cols = [job]
+        for d, k in (("vringblk", "guest_irqs_per_io"),
+                     ("virtio_blk", "guest_irqs_per_io"),
+                     ("vringblk", "dbg_kicks_per_io"),
+                     ("vringblk", "dbg_irqs_per_io")):
+            a = agg(runs, job, d, k)
+            cols.append(fmt(a["mean"], 3) if a else "-")
+        p("| " + " | ".join(cols) + " |")
+    p("")
+
+    if png:
+        p("## Chart")
+        p("")
+        p("![vringblk / virtio_blk ratios per job](%s)" % png)
+        p("")
+        p("Top: vringblk / virtio_blk ratios (below 1 is better for "
+          "instructions, kicks, interrupts; above 1 is better for "
+          "throughput).  Bottom: instructions per I/O, driver and guest "
+          "kernel total.")
+        p("")
+
+    # -- method and configuration
+    p("## Method")
+    p("")
+    p("- **Guest**: Debian kernel %s, %s vCPU, %s MiB, busybox initramfs, "
+      "fio %s; no other block devices.  `modprobe virtio_pci virtio_blk` "
+      "after `insmod vringblk.ko`; each PCI function's `driver_override` "
+      "was written first, so each driver gets its own disk whatever the "
+      "load order." % (
+          info.get("kernel", "?"), info.get("cpus", "?"),
+          int(info.get("mem_kb", "0")) // 1024,
+          info.get("fio", "?").replace("fio-", "")))
+    p("- **Disks**: `%s` (each), %s." % (
+        meta.get("disk", "?"), meta.get("features", "?")))
+    vrb_feat = info.get("features.vringblk", "?").split("negotiated:")[-1]
+    vrb_feat = " ".join(vrb_feat.split()[1:])   # drop the hex value
+    vio_feat = feature_names(info.get("features.virtio_blk", ""))
+    p("- **Negotiated features**: vringblk `%s`; virtio_blk `%s`%s." % (
+        vrb_feat, vio_feat,
+        " (the same)" if vrb_feat.split() == vio_feat.split() else
+        " (**they differ**)"))
+    def queue_attr(k, v):
+        # "[none]_mq-deadline_": the scheduler in use is the bracketed one
+        if "[" in v:
+            v = " ".join(x[x.index("[") + 1:x.index("]")] if "[" in x else x
+                         for x in v.split())
+        return "%s %s" % (k[len("queue."):], v.replace(" ", " / "))
+    p("- **Queues (vringblk / virtio_blk)**: " + "; ".join(
+        queue_attr(k, v) for k, v in info.items()
+        if k.startswith("queue.")) +
+      "; hardware queues %s." % info.get("hw_queues", "?").replace(
+          " ", " / "))
+    p("  Scheduler `none` on both (with mq-deadline its own overhead "
+      "dominates); `nr_requests` and `max_sectors_kb` set to the smaller "
+      "of the two drivers' values on both; no write-back throttling.")
+    p("- **fio**: `--direct=1 --time_based --runtime=%s --ramp_time=%s "
+      "--norandommap --randrepeat=0 --lat_percentiles=1` on the raw block "
+      "device, plus per job: %s." % (
+          info.get("runtime", "?"), info.get("ramp", "?"),
+          "; ".join("%s `%s`" % (j, info.get("job." + j, "?"))
+                    for j in jobs)))
+    p("- **Windows**: once fio's I/O flows and its ramp time has passed, "
+      "the guest program `vrbmark` snapshots `/sys/block/<disk>/stat`, "
+      "`/proc/interrupts` and vringblk's debugfs stats, executes a marker "
+      "instruction that opens a window of the QEMU TCG plugin "
+      "`scripts/bench/insncount.c`, sleeps %s s, closes it and snapshots "
+      "again.  Per-I/O numbers divide the window's counts by the I/Os "
+      "completed in it (the stat delta).  The plugin counts executed "
+      "instructions per translation block, by the block's start address; "
+      "addresses are attributed to modules with the guest's `/proc/modules`, "
+      "to the kernel with `_stext`..`_etext`, and to functions with the "
+      "guest's `/proc/kallsyms`." % info.get("window", "?"))
+    p("- **Host**: %s, %s cores, %s; QEMU %s, accelerator %s." % (
+        meta.get("cpu", "?"), meta.get("nproc", "?"),
+        meta.get("host_kernel", "?"), meta.get("qemu", "?"),
+        meta.get("accel", "?")))
+    p("- **Host load**: load average %s before, %s after; during the guest "
+      "run the host's CPUs were %s busy, QEMU itself used %s (other "
+      "processes: %s).  QEMU ran %s s (boot and all runs); `make bench` "
+      "took %s s including the wait for the heavy-work lock." % (
+          meta.get("loadavg_before", "?"), meta.get("loadavg_after", "?"),
+          meta.get("host_busy", "?"), meta.get("qemu_cpu", "?"),
+          meta.get("other_cpu", "?"), meta.get("qemu_secs", "?"),
+          meta.get("total_secs", "?")))
+    p("- **Source**: %s." % meta.get("source", "?"))
+    p("")
+    functions(p, runs, jobs)
+    p("## Caveats")
+    p("")
+    p("- A translation block that is left in its middle (exception, "
+      "interrupt) is counted whole: a few instructions per interrupt.")
+    p("- Window edges cut through in-flight I/O: at QD32 up to 32 I/Os of "
+      "a few thousand per window are attributed to the wrong side.")
+    p("- Kicks and interrupts per I/O under TCG depend on timing (how many "
+      "requests are queued when the device looks), so they vary from run "
+      "to run at QD > 1; QD1 is always 1 and 1.")
+    p("- Throughput and latency come from fio over its whole runtime; the "
+      "counts come from the window in its middle.")
+    p("")
+    return "\n".join(out) + "\n"
+
+
+# ---- per-function appendix ---------------------------------------------------
+
+def fn_mean(runs, job, drv):
+    """{function: mean instructions per I/O over the runs}."""
+    mine = [r for r in runs if r.job == job and r.drv == drv and r.fn]
+    out = {}
+    for r in mine:
+        for f, v in r.fn.items():
+            out[f] = out.get(f, 0) + v / len(mine)
+    return out
+
+
+def module_of(fn):
+    """"name [mod]" -> "mod"; a core kernel function -> ""."""
+    return fn[fn.index("[") + 1:-1] if fn.endswith("]") else ""
+
+
+def functions(p, runs, jobs, top=10):
+    if not any(r.fn for r in runs):
+        return
+    p("## Appendix: where the instructions go, per function")
+    p("")
+    p("Mean guest instructions per I/O, by function (the kernel symbol "
+      "below each translation block's start).  Left: the driver's own "
+      "functions; right: the rest of the guest kernel, the functions whose "
+      "cost differs most between the two drivers.")
+    p("")
+    for job in jobs:
+        v, k = fn_mean(runs, job, "vringblk"), fn_mean(runs, job, "virtio_blk")
+        p("### %s" % JOBS[job][0])
+        p("")
+        drv_v = sorted(((n, x) for n, x in v.items()
+                        if module_of(n) == "vringblk"), key=lambda t: -t[1])
+        drv_k = sorted(((n, x) for n, x in k.items()
+                        if module_of(n) in STACK), key=lambda t: -t[1])
+        p("| vringblk function | insns/IO | in-kernel stack function | "
+          "insns/IO |")
+        p("|---|---:|---|---:|")
+        for i in range(min(top, max(len(drv_v), len(drv_k)))):
+            a = drv_v[i] if i < len(drv_v) else ("", None)
+            b = drv_k[i] if i < len(drv_k) else ("", None)
+            p("| %s | %s | %s | %s |" % (
+                a[0].replace(" [vringblk]", ""), fmt(a[1]), b[0],
+                fmt(b[1])))
+        p("| **total** | **%s** | **total** | **%s** |" % (
+            fmt(sum(x for _, x in drv_v)), fmt(sum(x for _, x in drv_k))))
+        p("")
+        rest = {n for n in set(v) | set(k)
+                if module_of(n) != "vringblk" and module_of(n) not in STACK}
+        diff = sorted(rest, key=lambda n: -abs(v.get(n, 0) - k.get(n, 0)))
+        p("| other kernel function | with vringblk | with virtio_blk | "
+          "difference |")
+        p("|---|---:|---:|---:|")
+        for n in diff[:top]:
+            a, b = v.get(n, 0), k.get(n, 0)
+            p("| %s | %s | %s | %+.0f |" % (n, fmt(a), fmt(b), a - b))
+        p("")
+
+
+# ---- chart -------------------------------------------------------------------
+
+def chart(runs, jobs, png):
+    """Two panels with gnuplot: ratios per job, and insns/IO per job."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rat = os.path.join(tmp, "ratios.dat")
+        ins = os.path.join(tmp, "insns.dat")
+        ymax = 1.2
+        with open(rat, "w") as f:
+            f.write("# job throughput driver_insns kernel_insns kicks irqs\n")
+            for job in jobs:
+                unit = JOBS[job][1]
+                vals = [ratio(agg(runs, job, "vringblk", k),
+                              agg(runs, job, "virtio_blk", k),
+                              "median" if k in ("iops", "mbps") else "mean")
+                        for k in ("iops" if unit == "IOPS" else "mbps",
+                                  "driver_per_io", "kernel_per_io",
+                                  "kicks_per_io", "irqs_per_io")]
+                ymax = max([ymax] + [1.1 * v for v in vals if v])
+                f.write(job + " " + " ".join(
+                    "NaN" if v is None else "%.4f" % v for v in vals) + "\n")
+        with open(ins, "w") as f:
+            f.write("# job vrb_driver vio_driver vrb_kernel vio_kernel\n")
+            for job in jobs:
+                vals = [agg(runs, job, d, k) for k in ("driver_per_io",
+                                                       "kernel_per_io")
+                        for d in DRIVERS]
+                f.write(job + " " + " ".join(
+                    "NaN" if v is None else "%.1f" % v["mean"]
+                    for v in vals) + "\n")
+        script = """
+set terminal pngcairo size 1100,1000 font "sans,10" noenhanced
+set output '%(png)s'
+set multiplot layout 2,1
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set key outside bottom center horizontal maxrows 1
+set lmargin 10
+set grid ytics
+set xtics nomirror
+set title "vringblk / virtio_blk (dashed line: equal)"
+set yrange [0:%(ymax).2f]
+set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5
+plot '%(rat)s' using 2:xtic(1) title 'throughput (higher is better)', \\
+     '' using 3 title 'driver insns/IO', \\
+     '' using 4 title 'guest kernel insns/IO', \\
+     '' using 5 title 'kicks/IO', \\
+     '' using 6 title 'irqs/IO'
+unset arrow 1
+set title "guest instructions per I/O (log scale)"
+set logscale y
+set yrange [100:*]
+plot '%(ins)s' using 2:xtic(1) title 'vringblk.ko', \\
+     '' using 3 title 'in-kernel stack (virtio_blk+ring+pci)', \\
+     '' using 4 title 'guest kernel, vringblk', \\
+     '' using 5 title 'guest kernel, virtio_blk'
+unset multiplot
+""" % {"png": png, "rat": rat, "ins": ins, "ymax": ymax}
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+# ---- smoke check -----------------------------------------------------------
+
+def check(runs, jobs, ended, wins):
+    """One case per job and driver: fio numbers and window counts exist."""
+    npass = nfail = 0
+
+    def case(name, ok, why):
+        nonlocal npass, nfail
+        if ok:
+            npass += 1
+            print("bench: PASS %s" % name)
+        else:
+            nfail += 1
+            print("bench: FAIL %s: %s" % (name, why))
+
+    case("guest-finished", ended, "no VRB-BENCH-END on the console")
+    case("plugin-windows", len(wins) == len(runs) and runs,
+         "%d plugin windows for %d runs" % (len(wins), len(runs)))
+    need = ("iops", "lat_mean_us", "lat_p99_us", "window_ios",
+            "driver_per_io", "kernel_per_io", "kicks_per_io", "irqs_per_io")
+    for job in jobs:
+        for d in DRIVERS:
+            mine = [r for r in runs if r.job == job and r.drv == d]
+            missing = sorted({k for r in mine for k in need
+                              if not r.m.get(k)})
+            case("%s/%s" % (job, d), mine and not missing,
+                 "no run" if not mine else "no " + ", ".join(missing))
+    print("bench: %d passed, %d failed" % (npass, nfail))
+    return nfail == 0
+
+
+# ---- main ------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--console", required=True)
+    ap.add_argument("--qemu-log", required=True)
+    ap.add_argument("--meta", required=True)
+    ap.add_argument("--json", help="write every run and aggregate here")
+    ap.add_argument("--md", help="write the Markdown report here")
+    ap.add_argument("--png", help="write the chart here (gnuplot)")
+    ap.add_argument("--png-link", help="the chart's path as the report "
+                    "links it (default: its file name)")
+    ap.add_argument("--check", action="store_true",
+                    help="smoke test: print PASS/FAIL per job and driver")
+    args = ap.parse_args()
+
+    meta = {}
+    with open(args.meta) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition(": ")
+            meta[k] = v
+    info, regions, irqs, runs, syms, ended = parse_console(args.console)
+    wins = parse_qemu_log(args.qemu_log)
+    analyse(runs, wins, regions, irqs, syms)
+    jobs = [j for j in JOBS if any(r.job == j for r in runs)]
+
+    if args.json:
+        res = {"meta": meta, "info": info, "regions": regions,
+               "runs": [{"seq": r.seq, "job": r.job, "driver": r.drv,
+                         "rep": r.rep, "window": r.window, "metrics": r.m}
+                        for r in runs],
+               "aggregates": {job: {d: {k: agg(runs, job, d, k) for k in
+                                        sorted({k for r in runs
+                                                for k in r.m})}
+                                    for d in DRIVERS} for job in jobs}}
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1)
+    if args.png:
+        chart(runs, jobs, args.png)
+    if args.md:
+        link = args.png_link or (os.path.basename(args.png)
+                                 if args.png else None)
+        with open(args.md, "w") as f:
+            f.write(markdown(runs, info, meta, jobs, link))
+    if args.check:
+        return 0 if check(runs, jobs, ended, wins) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deps.sh - install the Debian packages vringblk's scripts need, and only
+# those that are missing.  `apt-get update` runs only when something has
+# to be installed.
+#
+# Usage:  scripts/deps.sh [GROUP...]       (default: guest build)
+#
+#   guest   boot a QEMU guest and test in it: QEMU, the guest kernel,
+#           busybox, fio, e2fsprogs, util-linux, socat (QMP client), ...
+#   build   build vringblk.ko: make, gcc, the guest kernel's headers
+#   lint    `make lint`: sparse, shellcheck, linux-source-6.1 (checkpatch)
+#   dkms    install the module through DKMS
+#   kunit   what a UML KUnit build needs (scripts/kunit.sh also checks)
+#   all     all of the above
+#
+# The guest kernel (linux-image-amd64) and its headers (linux-headers-amd64)
+# are always installed in the same apt-get run, so both are the same
+# version.  At the end the guest kernel version is printed on stdout (the
+# only thing printed there), e.g. "6.1.0-56-amd64".
+
+set -euo pipefail
+# shellcheck source=lib/host.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
+
+# Packages of each group.  "KERNEL" stands for the image+headers pair.
+pkgs_guest=(KERNEL qemu-system-x86 busybox-static cpio gzip fio e2fsprogs
+	kmod util-linux coreutils socat)
+pkgs_build=(KERNEL make gcc)
+pkgs_lint=(sparse shellcheck linux-source-6.1 xz-utils perl)
+pkgs_dkms=(KERNEL dkms make gcc)
+pkgs_kunit=(linux-source-6.1 xz-utils make gcc flex bison bc python3)
+
+groups=("$@")
+[[ ${#groups[@]} -gt 0 ]] || groups=(guest build)
+
+wanted=()
+for group in "${groups[@]}"; do
+	case $group in
+	guest) wanted+=("${pkgs_guest[@]}") ;;
+	build) wanted+=("${pkgs_build[@]}") ;;
+	lint) wanted+=("${pkgs_lint[@]}") ;;
+	dkms) wanted+=("${pkgs_dkms[@]}") ;;
+	kunit) wanted+=("${pkgs_kunit[@]}") ;;
+	all) wanted+=("${pkgs_guest[@]}" "${pkgs_build[@]}" "${pkgs_lint[@]}"
+		"${pkgs_dkms[@]}" "${pkgs_kunit[@]}") ;;
+	*) vrb_die "unknown group '$group' (guest build lint dkms kunit all)" ;;
+	esac
+done
+
+# is_installed PKG: true if dpkg knows PKG as fully installed.
+is_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Collect the missing packages, without duplicates.
+missing=()
+add_missing() {
+	local p
+	for p in "${missing[@]}"; do
+		[[ $p == "$1" ]] && return 0
+	done
+	missing+=("$1")
+}
+for pkg in "${wanted[@]}"; do
+	if [[ $pkg == KERNEL ]]; then
+		# Image and headers go together, in one apt-get run, so that
+		# apt picks the same version for both.
+		if ! is_installed linux-image-amd64 ||
+			! is_installed linux-headers-amd64; then
+			add_missing linux-image-amd64
+			add_missing linux-headers-amd64
+		fi
+	elif ! is_installed "$pkg"; then
+		add_missing "$pkg"
+	fi
+done
+
+apt_updated=0
+apt_install() {
+	if [[ $apt_updated == 0 ]]; then
+		vrb_log "apt-get update"
+		vrb_as_root apt-get update -qq >&2
+		apt_updated=1
+	fi
+	vrb_log "installing: $*"
+	vrb_as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+if [[ ${#missing[@]} -gt 0 ]]; then
+	apt_install "${missing[@]}"
+else
+	vrb_log "all packages present (${groups[*]})"
+fi
+
+# The kernel the guest boots may be older than the newest headers (or the
+# other way round, if /boot holds several kernels): make sure the headers
+# of exactly the guest's version are there when we build modules.
+needs_kernel=0
+for pkg in "${wanted[@]}"; do
+	[[ $pkg == KERNEL ]] && needs_kernel=1
+done
+if [[ $needs_kernel == 1 ]]; then
+	kver=$(vrb_guest_kver)
+	if [[ ! -e /lib/modules/$kver/build/Makefile ]]; then
+		apt_install "linux-headers-$kver"
+	fi
+	echo "$kver"
+fi

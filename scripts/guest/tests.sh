@@ -1,0 +1,485 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+#
+# tests.sh - the vringblk test suite, run inside the QEMU guest.
+#
+# The host runner (scripts/guest-test.sh) boots one guest per device
+# configuration and tells this script, on the kernel command line, which
+# test groups to run and what to expect of each disk:
+#
+#   vrbtest.tests=probe,capacity,...   groups, in order (see the t_* below)
+#   vrbtest.disks=N                    number of disks (default 1)
+#   vrbtest.sizeI=BYTES                disk I's size in bytes
+#   vrbtest.serialI=TEXT               disk I's serial ("" = none set)
+#   vrbtest.roI=0|1                    disk I is read-only
+#   vrbtest.discardI=0|1               disk I offers DISCARD
+#   vrbtest.wzeroesI=0|1               disk I offers WRITE_ZEROES
+#   vrbtest.nq=N                       virtqueues the device offers
+#   vrbtest.fio=full|quick             fio matrix size
+#   vrbtest.resize_to=BYTES            new size for the resize test
+#
+# Each check prints one "VRB-RESULT PASS|FAIL|SKIP <case>" line (lib.sh).
+# The module is loaded once, by the "probe" group, which must come first.
+
+# shellcheck source=lib.sh
+. /vrb/lib.sh
+
+ndisks=$(vrb_param disks 1)
+fio_mode=$(vrb_param fio full)
+disk0=$(vrb_disk 0)
+dev0=/dev/$disk0
+
+# A 4 MiB random pattern, made once; its md5 is the reference.
+dd if=/dev/urandom of=/tmp/pat bs=64k count=64 status=none
+pat_md5=$(vrb_md5 /tmp/pat)
+mkdir -p /mnt/t
+
+# need_disk CASE: FAIL CASE (and return 1) when the disk is missing, so a
+# failed probe gives one clear reason per case instead of odd errors.
+need_disk() {
+	[ -b "$dev0" ] && return 0
+	vrb_fail "$1" "no $dev0 (probe failed)"
+	return 1
+}
+
+# disk_param NAME I [DEFAULT]: vrbtest.<NAME><I>
+disk_param() {
+	vrb_param "$1$2" "${3-}"
+}
+
+# ---- probe: load the driver, find the disks ------------------------------
+
+t_probe() {
+	vrb_check probe/load vrb_load || return 0
+	vrb_say "dmesg from the driver:"
+	dmesg | grep -iE "$VRB_MOD|${VRB_PREFIX}[0-9a-z]" |
+		grep -v "command line" | sed "s/^/    /" |
+		tail -n 20
+	vrb_check probe/pci-driver check_pci_driver
+}
+
+# Every legacy virtio-blk PCI function is bound to our driver.
+check_pci_driver() {
+	local d drv n=0
+	for d in $(vrb_legacy_pci_devs); do
+		drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
+		expect_eq "driver of ${d##*/}" "$drv" "$VRB_DRIVER" || return 1
+		n=$((n + 1))
+	done
+	expect_eq "bound functions" "$n" "$ndisks"
+}
+
+# ---- capacity: size in sysfs, the last sector, the end of the disk -------
+
+t_capacity() {
+	local i disk
+	i=0
+	while [ "$i" -lt "$ndisks" ]; do
+		disk=$(vrb_disk "$i")
+		vrb_check "capacity/$disk" check_capacity "$disk" \
+			"$(disk_param size "$i")"
+		i=$((i + 1))
+	done
+	need_disk capacity/last-sector || return 0
+	vrb_check capacity/last-sector check_last_sector
+}
+
+# check_capacity DISK BYTES: /sys/block/DISK/size counts 512-byte sectors
+# whatever the logical block size is.
+check_capacity() {
+	local sectors
+	[ -n "$2" ] || { echo "no vrbtest.size for $1"; return 1; }
+	sectors=$(cat "/sys/block/$1/size") || return 1
+	expect_eq "/sys/block/$1/size" "$sectors" $(($2 / 512)) &&
+	expect_eq "BLKGETSIZE64" "$(blockdev --getsize64 "/dev/$1")" "$2"
+}
+
+# The last 512-byte sector can be read (and, if writable, written), and a
+# read that starts at the end returns nothing.  This catches capacity
+# off-by-ones, and a disk whose size is not a multiple of 4 KiB.
+check_last_sector() {
+	local sectors last want got
+	sectors=$(cat "/sys/block/$disk0/size")
+	last=$((sectors - 1))
+	if [ "$(disk_param ro 0 0)" = 0 ]; then
+		dd if=/dev/urandom of=/tmp/sect bs=512 count=1 status=none
+		want=$(vrb_md5 /tmp/sect)
+		dd if=/tmp/sect of="$dev0" bs=512 seek="$last" count=1 \
+			oflag=direct status=none || return 1
+		got=$(vrb_md5 "$dev0" "$last" 1 512 direct)
+		expect_eq "md5 of the last sector" "$got" "$want" || return 1
+	else
+		dd if="$dev0" of=/dev/null bs=512 skip="$last" count=1 \
+			iflag=direct status=none || return 1
+	fi
+	got=$(dd if="$dev0" bs=512 skip="$sectors" count=1 iflag=direct \
+		status=none | wc -c)
+	expect_eq "bytes read at the end of the disk" "$got" 0
+}
+
+# ---- serial: GET_ID through sysfs -----------------------------------------
+
+t_serial() {
+	local i disk want
+	i=0
+	while [ "$i" -lt "$ndisks" ]; do
+		disk=$(vrb_disk "$i")
+		want=$(disk_param serial "$i")
+		if [ -z "$want" ]; then
+			vrb_skip "serial/$disk" "no serial configured"
+		else
+			vrb_check "serial/$disk" expect_eq \
+				"/sys/block/$disk/serial" \
+				"$(cat "/sys/block/$disk/serial" 2>&1)" "$want"
+		fi
+		i=$((i + 1))
+	done
+}
+
+# ---- readonly: the RO feature ------------------------------------------
+
+t_readonly() {
+	need_disk readonly || return 0
+	if [ "$(disk_param ro 0 0)" = 1 ]; then
+		vrb_check readonly/flag expect_eq "/sys/block/$disk0/ro" \
+			"$(cat "/sys/block/$disk0/ro")" 1
+		vrb_check readonly/write-refused check_write_refused
+	else
+		vrb_check readonly/flag expect_eq "/sys/block/$disk0/ro" \
+			"$(cat "/sys/block/$disk0/ro")" 0
+	fi
+}
+
+# A write must fail with EPERM or EROFS (or the open with EACCES), and the
+# data must not change.
+check_write_refused() {
+	local before after
+	before=$(vrb_md5 "$dev0" 0 16 4k direct)
+	if dd if=/tmp/pat of="$dev0" bs=4k count=16 oflag=direct \
+		status=none 2>/tmp/ro.err; then
+		echo "a write to a read-only disk succeeded"
+		return 1
+	fi
+	cat /tmp/ro.err
+	grep -qE 'not permitted|Read-only|Permission denied' /tmp/ro.err || {
+		echo "unexpected error"
+		return 1
+	}
+	after=$(vrb_md5 "$dev0" 0 16 4k direct)
+	expect_eq "md5 after the refused write" "$after" "$before"
+}
+
+# ---- pattern: data written comes back ----------------------------------
+
+t_pattern() {
+	need_disk pattern || return 0
+	vrb_check pattern/buffered check_pattern_buffered
+	vrb_check pattern/direct check_pattern_direct
+	vrb_check pattern/direct-512 check_pattern_512
+}
+
+# Through the page cache: write, flush, drop the cache, read back.  The
+# read then has to come from the disk, not from memory.
+check_pattern_buffered() {
+	dd if=/tmp/pat of="$dev0" bs=64k seek=16 conv=fsync status=none &&
+	vrb_drop_caches &&
+	expect_eq md5 "$(vrb_md5 "$dev0" 16 64)" "$pat_md5"
+}
+
+# O_DIRECT: each dd block becomes one request, straight from/to user
+# memory.  Read back both with O_DIRECT and through the page cache.
+check_pattern_direct() {
+	dd if=/tmp/pat of="$dev0" bs=64k seek=128 oflag=direct status=none &&
+	expect_eq "md5 (direct)" "$(vrb_md5 "$dev0" 128 64 64k direct)" \
+		"$pat_md5" &&
+	vrb_drop_caches &&
+	expect_eq "md5 (buffered)" "$(vrb_md5 "$dev0" 128 64)" "$pat_md5"
+}
+
+# Single 512-byte sectors at odd positions: the smallest requests.
+check_pattern_512() {
+	local want
+	dd if=/tmp/pat of=/tmp/pat7 bs=512 count=7 status=none
+	want=$(vrb_md5 /tmp/pat7)
+	dd if=/tmp/pat7 of="$dev0" bs=512 seek=12345 oflag=direct \
+		status=none &&
+	expect_eq md5 "$(vrb_md5 "$dev0" 12345 7 512 direct)" "$want"
+}
+
+# ---- fio: many requests in flight, every block verified ------------------
+
+t_fio() {
+	need_disk fio || return 0
+	local jobs job
+	if [ "$fio_mode" = quick ]; then
+		jobs="512:1 4k:32 1m:32"
+	else
+		jobs="512:1 512:32 4k:1 4k:32 64k:32 1m:1 1m:32"
+	fi
+	for job in $jobs; do
+		vrb_check "fio-verify/bs=${job%:*},qd=${job#*:}" \
+			fio_verify libaio "${job%:*}" "${job#*:}"
+	done
+	vrb_check "fio-verify/io_uring,bs=4k,qd=32" fio_verify io_uring 4k 32
+	if [ "$(vrb_param nq 1)" -gt 1 ]; then
+		vrb_check fio-verify/2-jobs-2-cpus fio_verify_mq
+	fi
+}
+
+# fio_verify ENGINE BS QD: random writes over a region, each block with a
+# crc32c header, then everything read back and checked.  The region is
+# smaller for small blocks, so each job takes a few seconds under TCG.
+fio_verify() {
+	local size=32m
+	case $2 in
+	512) size=4m ;;
+	4k) size=16m ;;
+	esac
+	fio --name="verify-$2-$3" --filename="$dev0" --direct=1 \
+		--ioengine="$1" --rw=randwrite --bs="$2" --iodepth="$3" \
+		--offset=16m --size="$size" --verify=crc32c --verify_fatal=1 \
+		--randrepeat=0 --output=/tmp/fio.out ||
+		{ cat /tmp/fio.out; return 1; }
+	grep -E 'IOPS=' /tmp/fio.out | head -n 2
+}
+
+# Two jobs, each pinned to its own CPU: blk-mq maps each CPU to its own
+# hardware queue, so both virtqueues carry requests at the same time.
+fio_verify_mq() {
+	fio --name=verify-mq --filename="$dev0" --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=4k --iodepth=16 --numjobs=2 \
+		--cpus_allowed=0-1 --cpus_allowed_policy=split \
+		--offset=16m --size=8m --offset_increment=8m \
+		--verify=crc32c --verify_fatal=1 --randrepeat=0 \
+		--output=/tmp/fio.out || { cat /tmp/fio.out; return 1; }
+}
+
+# ---- mq: one blk-mq hardware context per virtqueue -----------------------
+
+t_mq() {
+	need_disk mq || return 0
+	local nq nhw
+	nq=$(vrb_param nq 1)
+	nhw=$(find "/sys/block/$disk0/mq" -mindepth 1 -maxdepth 1 | wc -l)
+	vrb_say "$disk0: $nhw hardware queue(s), device offers $nq"
+	vrb_check mq/hw-queues expect_eq "hardware queues" "$nhw" "$nq"
+}
+
+# ---- ext4: a file system on top ----------------------------------------
+
+t_ext4() {
+	need_disk ext4 || return 0
+	vrb_check ext4/mkfs mkfs.ext4 -F -q "$dev0" || return 0
+	vrb_check ext4/write-remount-read check_ext4_rw
+	vrb_check ext4/fsck e2fsck -fn "$dev0"
+}
+
+# Write a big file and many small ones, unmount (everything written back),
+# drop caches, mount again and compare.
+check_ext4_rw() {
+	local i
+	mount -t ext4 "$dev0" /mnt/t || return 1
+	cp /tmp/pat /mnt/t/big
+	i=0
+	while [ "$i" -lt 100 ]; do
+		echo "file $i" >"/mnt/t/small$i"
+		i=$((i + 1))
+	done
+	umount /mnt/t || return 1
+	vrb_drop_caches
+	mount -t ext4 -o ro "$dev0" /mnt/t || return 1
+	expect_eq "md5 of big" "$(vrb_md5 /mnt/t/big)" "$pat_md5" &&
+	expect_eq "small77" "$(cat /mnt/t/small77)" "file 77"
+	i=$?
+	umount /mnt/t
+	return $i
+}
+
+# ---- discard / write-zeroes ----------------------------------------------
+#
+# With QEMU's drive option discard=unmap, a discard punches a hole in the
+# image file, so the range reads back as zeroes.  Write-zeroes must always
+# read back as zeroes.  The kernel only sends these if the driver set the
+# queue limits (discard_max_bytes, write_zeroes_max_bytes).
+
+t_discard() {
+	need_disk discard || return 0
+	local max
+	max=$(cat "/sys/block/$disk0/queue/discard_max_bytes")
+	if [ "$(disk_param discard 0 0)" = 1 ]; then
+		vrb_check discard/limits check_nonzero discard_max_bytes "$max"
+		vrb_check discard/reads-zero check_zeroed blkdiscard
+	else
+		vrb_check discard/not-offered expect_eq discard_max_bytes \
+			"$max" 0
+	fi
+}
+
+t_wzeroes() {
+	need_disk wzeroes || return 0
+	local max
+	max=$(cat "/sys/block/$disk0/queue/write_zeroes_max_bytes")
+	if [ "$(disk_param wzeroes 0 0)" = 1 ]; then
+		vrb_check wzeroes/limits check_nonzero write_zeroes_max_bytes \
+			"$max"
+		vrb_check wzeroes/blkdiscard-z check_zeroed blkdiscard -z
+		vrb_check wzeroes/fallocate-z check_zeroed fallocate -z
+		# fallocate -p on a block device is write-zeroes with
+		# "no fallback": it fails unless the driver supports it.
+		vrb_check wzeroes/fallocate-punch check_zeroed fallocate -p
+	else
+		vrb_check wzeroes/not-offered expect_eq write_zeroes_max_bytes \
+			"$max" 0
+	fi
+}
+
+check_nonzero() {
+	[ "$2" -gt 0 ] || { echo "$1 is $2"; return 1; }
+}
+
+# check_zeroed CMD...: write the pattern at 4 MiB, run "CMD -o 4M -l 1M
+# DEV" on a 1 MiB piece in the middle, and check that exactly that piece
+# reads back as zeroes.
+check_zeroed() {
+	dd if=/tmp/pat of="$dev0" bs=64k seek=64 oflag=direct status=none &&
+	"$@" -o $((5 << 20)) -l $((1 << 20)) "$dev0" &&
+	vrb_is_zero "$dev0" 80 16 &&
+	expect_eq "md5 before the range" \
+		"$(vrb_md5 "$dev0" 64 16 64k direct)" \
+		"$(vrb_md5 /tmp/pat 0 16)" &&
+	expect_eq "md5 after the range" \
+		"$(vrb_md5 "$dev0" 96 32 64k direct)" \
+		"$(vrb_md5 /tmp/pat 32 32)"
+}
+
+# ---- debugfs: the ring's state -----------------------------------------
+
+t_debugfs() {
+	need_disk debugfs || return 0
+	if [ ! -d "$VRB_DEBUGFS/$disk0" ]; then
+		vrb_skip debugfs/read-all "no $VRB_DEBUGFS/$disk0"
+		return 0
+	fi
+	vrb_check debugfs/read-all check_debugfs
+}
+
+# Every file can be read without error (and without kernel warnings).
+check_debugfs() {
+	local f
+	find "$VRB_DEBUGFS/$disk0" -type f >/tmp/dbgfiles
+	while read -r f; do
+		cat "$f" >/dev/null || { echo "reading $f failed"; return 1; }
+	done </tmp/dbgfiles
+	echo "$VRB_DEBUGFS/$disk0/vq0/ring:"
+	head -n 20 "$VRB_DEBUGFS/$disk0/vq0/ring"
+}
+
+# ---- reload: rmmod and insmod, data intact -------------------------------
+
+t_reload() {
+	need_disk reload || return 0
+	local before
+	if [ "$(disk_param ro 0 0)" = 0 ]; then
+		dd if=/tmp/pat of="$dev0" bs=64k seek=0 oflag=direct status=none
+	fi
+	before=$(vrb_md5 "$dev0" 0 256 64k direct)
+	vrb_check reload/rmmod vrb_unload || return 0
+	vrb_check reload/insmod vrb_load || return 0
+	vrb_check reload/data-intact expect_eq "md5 of the first 16 MiB" \
+		"$(vrb_md5 "$dev0" 0 256 64k direct)" "$before"
+}
+
+# ---- multi: two disks do not mix their data -----------------------------
+
+t_multi() {
+	need_disk multi || return 0
+	vrb_check multi/independent check_multi_independent
+	vrb_check multi/fio-both fio_verify_both
+}
+
+check_multi_independent() {
+	local dev1
+	dev1=/dev/$(vrb_disk 1)
+	dd if=/dev/urandom of=/tmp/pat1 bs=64k count=16 status=none
+	dd if=/tmp/pat of="$dev0" bs=64k count=16 oflag=direct status=none &&
+	dd if=/tmp/pat1 of="$dev1" bs=64k count=16 oflag=direct status=none &&
+	expect_eq "md5 on disk 0" "$(vrb_md5 "$dev0" 0 16 64k direct)" \
+		"$(vrb_md5 /tmp/pat 0 16)" &&
+	expect_eq "md5 on disk 1" "$(vrb_md5 "$dev1" 0 16 64k direct)" \
+		"$(vrb_md5 /tmp/pat1)"
+}
+
+# One fio job per disk, both running at the same time.
+fio_verify_both() {
+	fio --direct=1 --ioengine=libaio --rw=randwrite --bs=16k --iodepth=16 \
+		--offset=16m --size=8m --verify=crc32c --verify_fatal=1 \
+		--randrepeat=0 --output=/tmp/fio.out \
+		--name=d0 --filename="$dev0" \
+		--name=d1 --filename="/dev/$(vrb_disk 1)" ||
+		{ cat /tmp/fio.out; return 1; }
+}
+
+# ---- resize: the device grows while a file system is mounted -------------
+#
+# The host runner sees "VRB-WAIT resize" and tells QEMU (QMP block_resize)
+# to grow the disk.  QEMU then raises a configuration-change interrupt; the
+# driver must re-read the capacity and tell the block layer.
+
+t_resize() {
+	need_disk resize || return 0
+	local want
+	want=$(vrb_param resize_to)
+	vrb_check resize/mkfs-mount check_resize_prepare || return 0
+	vrb_wait_host resize
+	vrb_check resize/capacity-grows wait_capacity $((want / 512))
+	vrb_check resize/online-resize2fs check_resize2fs
+	umount /mnt/t
+	vrb_check resize/fsck e2fsck -fn "$dev0"
+}
+
+check_resize_prepare() {
+	mkfs.ext4 -F -q "$dev0" && mount -t ext4 "$dev0" /mnt/t &&
+	cp /tmp/pat /mnt/t/before && sync
+}
+
+# wait_capacity SECTORS: poll sysfs for up to 60 s.
+wait_capacity() {
+	local n=600 cur
+	while :; do
+		cur=$(cat "/sys/block/$disk0/size")
+		[ "$cur" = "$1" ] && break
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || {
+			echo "size still $cur after 60 s, expected $1"
+			return 1
+		}
+		usleep 100000
+	done
+	dmesg | grep -iE "$disk0.*(capacity|size)" | tail -n 2
+}
+
+# Grow the mounted file system to the new size, write into the new space.
+check_resize2fs() {
+	local before after
+	before=$(df -k /mnt/t | awk 'NR == 2 { print $2 }')
+	resize2fs "$dev0" || return 1
+	after=$(df -k /mnt/t | awk 'NR == 2 { print $2 }')
+	echo "file system: $before KiB -> $after KiB"
+	[ "$after" -gt $((before * 3 / 2)) ] || {
+		echo "file system did not grow"
+		return 1
+	}
+	dd if=/dev/urandom of=/mnt/t/after bs=1M count=80 status=none &&
+	sync &&
+	expect_eq "md5 of the old file" "$(vrb_md5 /mnt/t/before)" "$pat_md5"
+}
+
+# ---- main -----------------------------------------------------------------
+
+tests=$(vrb_param tests probe,capacity,serial,readonly,pattern,fio,ext4)
+for t in $(echo "$tests" | tr , ' '); do
+	vrb_say "test group: $t"
+	"t_$t"
+done
+vrb_summary
