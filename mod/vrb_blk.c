@@ -153,49 +153,61 @@ static int vrb_blk_setup_hdr(struct vrb_dev *vdev, struct request *rq,
 }
 
 /*
- * Put the request on the ring as header, ranges, data, status.  The
- * device reads the first buffers and writes the last ones (§2.7.4.2).
- * Called with q->lock held.
+ * Describe the request as the chain the device will walk: header, ranges,
+ * data, status.  The device reads the first buffers and writes the last
+ * ones (§2.7.4.2); for a read the data is device-writable too.  Built
+ * outside the queue lock.
  */
-static int vrb_blk_add(struct vrb_queue *q, struct request *rq,
-		       struct vrb_req *vreq, unsigned int nranges)
+static void vrb_blk_build_chain(struct request *rq, struct vrb_req *vreq,
+				unsigned int nranges)
 {
-	bool dev_writes_data = rq_dma_dir(rq) == DMA_FROM_DEVICE;
-	struct vrb_vq_chain chain;
+	struct vrb_vq_buf *b = vreq->bufs;
 	struct scatterlist *sg;
-	unsigned int nbufs;
-	int err, i;
+	unsigned int n = 0;
+	int i;
 
-	nbufs = 2 + (nranges ? 1 : 0) + vreq->mapped;
-	err = vrb_vq_chain_start(&q->vq, &chain, nbufs, &vreq->indir);
-	if (err)
-		return err;
+	b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, hdr);
+	b[n++].len = sizeof(struct vrb_blk_req_hdr);
+	if (nranges) {
+		b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, range);
+		b[n++].len = nranges * sizeof(struct vrb_blk_discard_wz);
+	}
+	for_each_sg(vreq->sg, sg, vreq->mapped, i) {
+		b[n].addr = sg_dma_address(sg);
+		b[n++].len = sg_dma_len(sg);
+	}
+	vreq->out = rq_dma_dir(rq) == DMA_FROM_DEVICE ? n - vreq->mapped : n;
+	b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, status);
+	b[n++].len = 1;
+	vreq->nbufs = n;
+}
 
-	vrb_vq_chain_add(&q->vq, &chain,
-			 vreq->dma_addr + offsetof(struct vrb_req_dma, hdr),
-			 sizeof(struct vrb_blk_req_hdr), false);
-	if (nranges)
-		vrb_vq_chain_add(&q->vq, &chain,
-				 vreq->dma_addr +
-				 offsetof(struct vrb_req_dma, range),
-				 nranges * sizeof(struct vrb_blk_discard_wz),
-				 false);
-	for_each_sg(vreq->sg, sg, vreq->mapped, i)
-		vrb_vq_chain_add(&q->vq, &chain, sg_dma_address(sg),
-				 sg_dma_len(sg), dev_writes_data);
-	vrb_vq_chain_add(&q->vq, &chain,
-			 vreq->dma_addr + offsetof(struct vrb_req_dma, status),
-			 1, true);
-	err = vrb_vq_chain_end(&q->vq, &chain, rq);
-	if (!err)
-		trace_vrb_add(q->vdev->index, q->index, chain.head, nbufs,
-			      chain.indir ? 1 : nbufs, chain.bytes,
-			      chain.indir, q->vq.avail_idx_shadow);
+/* Publish the chain; called with q->lock held. */
+static int vrb_blk_add(struct vrb_queue *q, struct request *rq,
+		       struct vrb_req *vreq)
+{
+	struct vrb_vq *vq = &q->vq;
+	int err;
+
+	err = vrb_vq_add(vq, vreq->bufs, vreq->out, vreq->nbufs - vreq->out,
+			 rq, &vreq->indir);
+	if (!err && trace_vrb_add_enabled()) {
+		u16 head = vq->avail->ring[(u16)(vq->avail_idx_shadow - 1) &
+					   (vq->num - 1)];
+		u32 bytes = 0;
+		unsigned int i;
+
+		for (i = 0; i < vreq->nbufs; i++)
+			bytes += vreq->bufs[i].len;
+		trace_vrb_add(q->vdev->index, q->index, head, vreq->nbufs,
+			      vq->state[head].ndescs, bytes,
+			      vq->state[head].indir, vq->avail_idx_shadow);
+	}
 	return err;
 }
 
 /* The kick decision, traced with the indices it was made from. */
-static bool vrb_blk_kick_prepare(struct vrb_queue *q)
+static inline bool vrb_blk_kick_prepare(struct vrb_queue *q)
 {
 	bool kick = vrb_vq_kick_prepare(&q->vq);
 
@@ -215,8 +227,7 @@ static void vrb_blk_bind_slot(struct vrb_dev *vdev, struct vrb_queue *q,
 	vreq->dma_addr = q->pool_dma + off;
 	vreq->indir.table = q->pool + off + vdev->indir_off;
 	vreq->indir.addr = q->pool_dma + off + vdev->indir_off;
-	vreq->indir.max = vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC) ?
-			  vdev->max_data_segs + 2 : 0;
+	vreq->indir.max = vdev->indir_max;
 }
 
 /*
@@ -251,11 +262,12 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	sts = vrb_blk_map_data(vdev, rq, vreq);
 	if (sts)
 		return sts;
+	vrb_blk_build_chain(rq, vreq, nranges);
 
 	blk_mq_start_request(rq);
 
 	spin_lock_irqsave(&q->lock, flags);
-	err = vrb_blk_add(q, rq, vreq, nranges);
+	err = vrb_blk_add(q, rq, vreq);
 	if (unlikely(err)) {
 		/* Make sure what we queued before this one gets to the device. */
 		notify = vrb_blk_kick_prepare(q);
@@ -431,6 +443,7 @@ static int vrb_blk_init_request(struct blk_mq_tag_set *set,
 	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
 
 	sg_init_table(vreq->sg, vdev->max_data_segs);
+	vreq->bufs = (struct vrb_vq_buf *)&vreq->sg[vdev->max_data_segs];
 	return 0;
 }
 
@@ -713,8 +726,11 @@ static int vrb_blk_alloc_pools(struct vrb_dev *vdev, unsigned int depth)
 {
 	unsigned int i, indir = 0;
 
+	/* Header, ranges, data segments, status. */
+	vdev->indir_max = 0;
 	if (vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC))
-		indir = (vdev->max_data_segs + 2) * sizeof(struct vrb_desc);
+		vdev->indir_max = vdev->max_data_segs + 3;
+	indir = vdev->indir_max * sizeof(struct vrb_desc);
 	vdev->indir_off = ALIGN(sizeof(struct vrb_req_dma),
 				sizeof(struct vrb_desc));
 	vdev->slot_size = ALIGN(vdev->indir_off + indir, SMP_CACHE_BYTES);
@@ -801,7 +817,8 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 	set->numa_node = dev_to_node(dev);
 	set->flags = BLK_MQ_F_SHOULD_MERGE;
 	set->cmd_size = sizeof(struct vrb_req) +
-			sizeof(struct scatterlist) * vdev->max_data_segs;
+			sizeof(struct scatterlist) * vdev->max_data_segs +
+			sizeof(struct vrb_vq_buf) * (vdev->max_data_segs + 3);
 	set->driver_data = vdev;
 	err = blk_mq_alloc_tag_set(set);
 	if (err)

@@ -166,7 +166,7 @@ static int vrb_dbg_descs_show(struct seq_file *m, void *v)
 	struct vrb_vq_desc_state *st;
 	struct vrb_desc *desc, *indir;
 	struct vrb_dbg_rq *rqs;
-	unsigned int i, j, n, max_indir = q->vdev->max_data_segs + 2;
+	unsigned int i, j, n, max_indir = q->vdev->indir_max;
 	unsigned long flags;
 	int err = 0;
 	size_t indir_bytes = sizeof(*indir) * max_indir * vq->num;

@@ -428,6 +428,126 @@ int vrb_vq_chain_end(struct vrb_vq *vq, struct vrb_vq_chain *chain,
 	return 0;
 }
 
+/**
+ * vrb_vq_add - publish one request as a chain of buffers (§2.7.13)
+ * @vq: the queue.
+ * @bufs: @out device-readable buffers followed by @in device-writable ones
+ *	  (§2.7.4.2: readable before writable, so the counts say it all).
+ * @out: number of device-readable buffers.
+ * @in: number of device-writable buffers.
+ * @token: non-NULL cookie vrb_vq_get_used() will return for this chain.
+ * @indir: an indirect table this chain may use, or NULL.
+ *
+ * With INDIRECT_DESC negotiated and a table of at least @out + @in
+ * entries offered, the buffers go into the table and the chain takes a
+ * single ring descriptor (§2.7.5.3); otherwise each buffer takes one ring
+ * descriptor, linked with NEXT in the order of the driver's free list.
+ * The head goes into the next available ring slot, and avail->idx moves
+ * only after the write barrier of §2.7.13.3.1.  Either the whole chain is
+ * published or nothing is written at all.
+ *
+ * Call vrb_vq_kick_prepare() after a batch to learn whether the device
+ * needs a notification.
+ *
+ * Context: Caller serializes with other vrb_vq calls on @vq.
+ * Return: 0; -EINVAL for no buffers, more than the queue size (no chain
+ * may be longer, §2.7.5) or a NULL token; -ENOSPC if the free descriptors
+ * do not suffice; -EIO if the queue is broken.
+ */
+int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
+	       unsigned int out, unsigned int in, void *token,
+	       const struct vrb_vq_indir *indir)
+{
+	unsigned int i, n = out + in;
+	struct vrb_vq_desc_state *st;
+	bool use_indirect;
+	u16 head, idx, ndescs;
+	u32 in_bytes = 0;
+
+	if (unlikely(vq->broken))
+		return -EIO;
+	if (unlikely(n == 0 || n > vq->num || !token))
+		return -EINVAL;
+
+	use_indirect = vq->indirect && indir && n > 1 && n <= indir->max;
+	ndescs = use_indirect ? 1 : n;
+	if (unlikely(vq->num_free < ndescs)) {
+		vq->stats.full++;
+		return -ENOSPC;
+	}
+
+	for (i = out; i < n; i++)
+		in_bytes += bufs[i].len;
+
+	head = vq->free_head;
+	if (use_indirect) {
+		struct vrb_desc *t = indir->table;
+
+		/* §2.7.5.3.1: the table holds the chain, 0 -> 1 -> 2 ... */
+		for (i = 0; i < n; i++) {
+			t[i].addr = bufs[i].addr;	/* device reads */
+			t[i].len = bufs[i].len;		/* device reads */
+			t[i].flags = (i < out ? 0 : VRB_DESC_F_WRITE) |
+				     (i + 1 < n ? VRB_DESC_F_NEXT : 0);
+			t[i].next = i + 1;
+		}
+		/* ... and one ring descriptor points at it, never with NEXT. */
+		vq->desc[head].addr = indir->addr;
+		vq->desc[head].len = n * sizeof(struct vrb_desc);
+		vq->desc[head].flags = VRB_DESC_F_INDIRECT;
+		vq->desc[head].next = 0;
+		idx = vq->state[head].next;
+		vq->stats.indirect++;
+	} else {
+		/*
+		 * A direct chain simply follows the free list: each
+		 * descriptor's next is the free list's next, read from the
+		 * driver's shadow, never from the table the device can see.
+		 */
+		for (i = 0, idx = head; i < n; i++) {
+			struct vrb_desc *d = &vq->desc[idx];
+
+			d->addr = bufs[i].addr;		/* device reads */
+			d->len = bufs[i].len;		/* device reads */
+			d->flags = (i < out ? 0 : VRB_DESC_F_WRITE) |
+				   (i + 1 < n ? VRB_DESC_F_NEXT : 0);
+			d->next = vq->state[idx].next;
+			idx = vq->state[idx].next;
+		}
+	}
+	/* Take the chain's descriptors off the free list. */
+	vq->free_head = idx;
+	vq->num_free -= ndescs;
+
+	st = &vq->state[head];
+	st->token = token;
+	st->indir = use_indirect ? indir->table : NULL;
+	st->ndescs = ndescs;
+	st->nbufs = n;
+	st->in_bytes = in_bytes;
+
+	/* §2.7.13.2: the head goes into the next free slot of avail->ring. */
+	vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)] = head;
+
+	/*
+	 * Barrier A (for pairing): the descriptors and the ring entry must be
+	 * visible before the index that tells the device they exist
+	 * (§2.7.13.3.1).  Pairs with the device's read barrier between
+	 * reading avail->idx and reading the entries it covers.
+	 */
+	virt_wmb();
+	vq->avail_idx_shadow++;
+	WRITE_ONCE(vq->avail->idx, vq->avail_idx_shadow);
+
+	vq->num_added++;
+	vq->num_inflight++;
+	vq->stats.added++;
+	vq->stats.descs += n + (use_indirect ? 1 : 0);
+	if (vq->num_inflight > vq->stats.max_inflight)
+		vq->stats.max_inflight = vq->num_inflight;
+	return 0;
+}
+
 /* ---- Kicking (§2.7.13.4) ------------------------------------------- */
 
 /**

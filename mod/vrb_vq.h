@@ -51,6 +51,16 @@ struct vrb_vq_layout {
 };
 
 /**
+ * struct vrb_vq_buf - one buffer of a chain, as the device will see it
+ * @addr: bus address of the buffer.
+ * @len: length in bytes.
+ */
+struct vrb_vq_buf {
+	u64 addr;
+	u32 len;
+};
+
+/**
  * struct vrb_vq_indir - an indirect descriptor table offered for one add
  * @table: table memory, at least @max entries, owned by the caller.
  * @addr: bus address of @table as the device must see it.
@@ -232,6 +242,9 @@ int vrb_vq_init(struct vrb_vq *vq, const char *name, unsigned int num,
 void vrb_vq_cleanup(struct vrb_vq *vq);
 void vrb_vq_reset(struct vrb_vq *vq);
 
+int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
+	       unsigned int out, unsigned int in, void *token,
+	       const struct vrb_vq_indir *indir);
 int vrb_vq_chain_start(struct vrb_vq *vq, struct vrb_vq_chain *chain,
 		       unsigned int nbufs, const struct vrb_vq_indir *indir);
 void vrb_vq_chain_add(struct vrb_vq *vq, struct vrb_vq_chain *chain,

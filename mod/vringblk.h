@@ -150,6 +150,7 @@ enum vrb_irq_mode {
  * @index: number in the disk name, from an ida.
  * @ring_size: size of queue 0 as reported by the device.
  * @max_data_segs: data segments per request.
+ * @indir_max: entries of each indirect table, 0 without INDIRECT_DESC.
  * @max_discard_segs: ranges per discard / write-zeroes request.
  * @slot_size: bytes of one request's slot in a queue's @pool.
  * @indir_off: offset of the indirect table inside a slot.
@@ -178,6 +179,7 @@ struct vrb_dev {
 	int index;
 	u16 ring_size;
 	unsigned int max_data_segs;
+	u16 indir_max;
 	unsigned int max_discard_segs;
 	size_t slot_size;
 	size_t indir_off;
@@ -213,6 +215,10 @@ struct vrb_req_dma {
  * @indir: this request's indirect table in the same slot.
  * @nents: sg entries built by blk_rq_map_sg().
  * @mapped: entries dma_map_sg() returned, 0 if nothing is mapped.
+ * @nbufs: entries of @bufs in use.
+ * @out: how many of them the device reads (the rest it writes).
+ * @bufs: the chain handed to vrb_vq_add(): header, ranges, data, status;
+ *	  vrb_dev.max_data_segs + 3 entries, placed after @sg.
  * @sg: scatterlist for the data, vrb_dev.max_data_segs entries.
  */
 struct vrb_req {
@@ -221,6 +227,9 @@ struct vrb_req {
 	struct vrb_vq_indir indir;
 	int nents;
 	int mapped;
+	unsigned int nbufs;
+	unsigned int out;
+	struct vrb_vq_buf *bufs;
 	struct scatterlist sg[];
 };
 
