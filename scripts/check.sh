@@ -3,8 +3,10 @@
 #
 # check.sh - `make check`: every test of the project, in the order a
 # reader would want them: lint, the module build, the ring's KUnit suites
-# (plain and under KASAN), the in-guest tests over the device matrix,
-# DKMS.  Each stage prints its own "<stage>: N passed, N failed" line;
+# (plain and under KASAN), the in-guest tests over the device matrix, the
+# walkthrough's trace check, the robustness scenarios (timeouts, unplug,
+# injected errors, hostile device), a short benchmark run (numbers, no
+# thresholds), DKMS.  Each stage prints its own "<stage>: N passed, N failed" line;
 # this script adds them up and ends with one line
 #
 #	N passed, N failed
@@ -12,7 +14,7 @@
 # and exit status 1 if anything failed (or a stage did not report).
 # Installs what is missing from Debian's packages first.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/lib/host.sh
 . scripts/lib/host.sh
 
@@ -67,7 +69,10 @@ stage lint scripts/lint.sh
 stage build build_module
 stage kunit scripts/kunit.sh
 stage kunit-kasan env KASAN=1 scripts/kunit.sh
-stage guest scripts/guest-test.sh
+stage guest scripts/guest-test.sh --no-build
+stage trace-demo scripts/trace-demo.sh --check
+stage robust scripts/robust-test.sh
+stage bench-smoke scripts/bench.sh --smoke
 stage dkms scripts/dkms-test.sh
 
 echo "=== make check took $(($(date +%s) - start)) s; logs in $LOGDIR/"

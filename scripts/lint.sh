@@ -8,8 +8,7 @@
 #   4. kernel-doc -Werror -none on every file, headers included.
 # Prints one "lint: N passed, N failed" line; exit status 1 on findings.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PROJECT=$PWD
+cd "$(dirname "$0")/.." || exit 1
 
 # shellcheck source=scripts/lib/host.sh
 . scripts/lib/host.sh
@@ -47,7 +46,7 @@ step() {	# step NAME COMMAND...: run, keep output, count
 		passed=$((passed + 1))
 	else
 		echo "lint: FAIL $name"
-		echo "$out" | sed 's/^/    /'
+		printf '%s\n' "$out" | while IFS= read -r l; do echo "    $l"; done
 		failed=$((failed + 1))
 	fi
 }
@@ -67,12 +66,12 @@ for f in "${FILES[@]}"; do
 	# version (STYLE.md rule 10): there, and only there, checkpatch's
 	# LINUX_VERSION_CODE advice does not apply.
 	if [ "$f" = mod/vrb_compat.h ]; then
-		ignore=(--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON)
+		ignore=(--ignore 'LINUX_VERSION_CODE,CONSTANT_COMPARISON')
 	fi
 	# TRACE_EVENT() blocks are laid out as in include/trace/events/:
 	# checkpatch's parenthesis rules do not fit that macro language.
 	if [ "$f" = mod/vrb_trace.h ]; then
-		ignore=(--ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT)
+		ignore=(--ignore 'OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT')
 	fi
 	step "checkpatch $f" perl "$CP" --strict --no-tree --terse --show-types \
 		--summary-file "${ignore[@]}" -f "$f"
@@ -87,6 +86,11 @@ step "sparse C=2" make -s -C "$KDIR" M="$BUILD" C=2 CHECK="sparse -Wno-decl" CF=
 for f in "${FILES[@]}"; do
 	step "kernel-doc $f" perl "$KSRC_TREE/scripts/kernel-doc" -Werror -none "$f"
 done
+
+# The shell scripts that drive QEMU and the tests deserve lint too.
+mapfile -t SH < <(git ls-files --cached --others --exclude-standard \
+	'scripts/*.sh' 'scripts/**/*.sh' .ci/run 2>/dev/null || true)
+step "shellcheck scripts" shellcheck -x "${SH[@]}"
 
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
