@@ -197,6 +197,33 @@ static void vrb_vq_kick_prepare_counts_from_last_call(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kick(test, env, 1));
 }
 
+static void vrb_vq_kick_prepare_event_idx_once_per_device_pass(struct kunit *test)
+{
+	struct vrb_env *env = vrb_env_create(test, 16, true, false);
+	struct vrb_req *reqs = kunit_kcalloc(test, 4, sizeof(*reqs), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, reqs);
+	/* Like vhost: after each pass the device asks for the next chain. */
+	env->dev.auto_avail_event = true;
+
+	/*
+	 * Expected: the first chain kicks (avail_event 0); the device takes
+	 * it and asks for entry 1, so the next chain kicks; a third added
+	 * before the device looks again does not; once the device has
+	 * taken both, the fourth kicks.
+	 */
+	add_one(test, env, &reqs[0]);
+	KUNIT_EXPECT_TRUE(test, kick(test, env, 0));
+	KUNIT_ASSERT_EQ(test, fake_dev_take(&env->dev, UINT_MAX), 1);
+	add_one(test, env, &reqs[1]);
+	KUNIT_EXPECT_TRUE(test, kick(test, env, 1));
+	add_one(test, env, &reqs[2]);
+	KUNIT_EXPECT_FALSE(test, kick(test, env, 2));
+	KUNIT_ASSERT_EQ(test, fake_dev_take(&env->dev, UINT_MAX), 2);
+	add_one(test, env, &reqs[3]);
+	KUNIT_EXPECT_TRUE(test, kick(test, env, 3));
+}
+
 static void vrb_vq_kick_prepare_honours_no_notify(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 16, false, false);
@@ -494,6 +521,7 @@ static struct kunit_case vrb_kick_cases[] = {
 	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_across_wrap),
 	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_wrap_batch_covers_event),
 	KUNIT_CASE(vrb_vq_kick_prepare_counts_from_last_call),
+	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_once_per_device_pass),
 	KUNIT_CASE(vrb_vq_kick_prepare_honours_no_notify),
 	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_ignores_no_notify),
 	KUNIT_CASE(vrb_vq_kick_prepare_ignores_avail_event_without_feature),
