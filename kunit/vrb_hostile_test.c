@@ -37,9 +37,10 @@ struct hostile {
 	struct vrb_req *b;
 };
 
-static void hostile_setup(struct kunit *test, struct hostile *h)
+static void hostile_setup_with(struct kunit *test, struct hostile *h,
+			       bool event_idx)
 {
-	h->env = vrb_env_create(test, HOSTILE_N, false, true);
+	h->env = vrb_env_create(test, HOSTILE_N, event_idx, true);
 	h->a = kunit_kzalloc(test, sizeof(*h->a), GFP_KERNEL);
 	h->b = kunit_kzalloc(test, sizeof(*h->b), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, h->a);
@@ -50,6 +51,24 @@ static void hostile_setup(struct kunit *test, struct hostile *h)
 	KUNIT_ASSERT_EQ(test, vrb_req_add(h->env, h->b), 0);
 	KUNIT_ASSERT_EQ(test, fake_dev_take(&h->env->dev, 2), 2);
 	KUNIT_ASSERT_EQ(test, vrb_vq_num_free(&h->env->vq), HOSTILE_FREE);
+}
+
+static void hostile_setup(struct kunit *test, struct hostile *h)
+{
+	hostile_setup_with(test, h, false);
+}
+
+/* Break the queue: used->idx runs 3 ahead with 2 chains in flight. */
+static void hostile_break(struct kunit *test, struct hostile *h)
+{
+	void *token = NULL;
+	u32 len;
+
+	fake_dev_jump_used_idx(&h->env->dev, 3);
+	fake_dev_publish(&h->env->dev);
+	KUNIT_ASSERT_EQ(test, vrb_vq_get_used(&h->env->vq, &token, &len),
+			-EIO);
+	KUNIT_ASSERT_TRUE(test, vrb_vq_is_broken(&h->env->vq));
 }
 
 /* Complete request @req normally and publish it. */
@@ -234,27 +253,50 @@ static void vrb_vq_enable_cb_idx_runs_ahead(struct kunit *test)
 	fake_dev_publish(&h.env->dev);
 
 	/*
-	 * Expected: the re-check in enable_cb notices too, and the queue is
-	 * broken (the interrupt handler's drain then gets -EIO and stops).
+	 * Expected: the re-check in enable_cb notices too: it returns true,
+	 * so the interrupt handler's drain loop stops, and the queue is
+	 * broken (a drain would get -EIO).
 	 */
-	vrb_vq_enable_cb(&h.env->vq);
+	KUNIT_EXPECT_TRUE(test, vrb_vq_enable_cb(&h.env->vq));
 	expect_broken(test, &h, HOSTILE_FREE);
 }
 
-static void vrb_vq_chain_start_broken_touches_no_ring_memory(struct kunit *test)
+static void vrb_vq_add_broken_touches_no_ring_memory(struct kunit *test)
 {
 	struct vrb_req *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
-	struct vrb_vq_chain chain;
 	struct hostile h;
-	void *before, *token = NULL;
-	u32 len;
+	void *before;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	hostile_setup(test, &h);
-	fake_dev_jump_used_idx(&h.env->dev, 3);
-	fake_dev_publish(&h.env->dev);
-	KUNIT_ASSERT_EQ(test, vrb_vq_get_used(&h.env->vq, &token, &len), -EIO);
+	hostile_break(test, &h);
+	before = vrb_env_snapshot(h.env);
 
+	/*
+	 * Expected: adding to a broken queue is -EIO, direct and with a
+	 * table offered, without writing a byte of ring memory or of the
+	 * table; nothing added, no descriptor taken (A and B hold 5).
+	 */
+	vrb_req_shape(c, 1, 2, 8, false, 3);
+	KUNIT_EXPECT_EQ(test, vrb_req_add(h.env, c), -EIO);
+	c->offer_indirect = true;
+	KUNIT_EXPECT_EQ(test, vrb_req_add(h.env, c), -EIO);
+	KUNIT_EXPECT_EQ(test, memcmp(before, h.env->ring, h.env->ring_size), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(c->table, 0, sizeof(c->table)));
+	KUNIT_EXPECT_EQ(test, h.env->vq.stats.added, 2);
+	KUNIT_EXPECT_EQ(test, h.env->vq.stats.full, 0);
+	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&h.env->vq), HOSTILE_FREE);
+	KUNIT_EXPECT_EQ(test, vrb_vq_check(&h.env->vq), 0);
+}
+
+static void vrb_vq_get_used_broken_ignores_repaired_ring(struct kunit *test)
+{
+	struct hostile h;
+	void *before, *token = NULL;
+	u32 len = 12345;
+
+	hostile_setup(test, &h);
+	hostile_break(test, &h);
 	/*
 	 * The device now "repairs" used->idx and completes B properly: a
 	 * driver that still read the used ring would return B.
@@ -264,28 +306,68 @@ static void vrb_vq_chain_start_broken_touches_no_ring_memory(struct kunit *test)
 	before = vrb_env_snapshot(h.env);
 
 	/*
-	 * Expected: every call fails or does nothing without reading or
-	 * writing ring memory: add -EIO (direct and indirect), get -EIO
-	 * (B not returned), no kick, callbacks untouched; the ring is
-	 * byte for byte what it was, and nothing was added or used.
+	 * Expected: get is -EIO with token and len left alone, more_used
+	 * says nothing is there, nothing is used or freed, and no byte of
+	 * ring memory is written (no used_event moved).
 	 */
-	vrb_req_shape(c, 1, 1, 8, false, 3);
-	KUNIT_EXPECT_EQ(test, vrb_req_add(h.env, c), -EIO);
-	c->offer_indirect = true;
-	KUNIT_EXPECT_EQ(test, vrb_req_add(h.env, c), -EIO);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_start(&h.env->vq, &chain, 1, NULL),
-			-EIO);
 	KUNIT_EXPECT_EQ(test, vrb_vq_get_used(&h.env->vq, &token, &len), -EIO);
+	KUNIT_EXPECT_NULL(test, token);
+	KUNIT_EXPECT_EQ(test, len, 12345);
 	KUNIT_EXPECT_FALSE(test, vrb_vq_more_used(&h.env->vq));
-	KUNIT_EXPECT_FALSE(test, vrb_vq_kick_prepare(&h.env->vq));
-	vrb_vq_disable_cb(&h.env->vq);
-	vrb_vq_enable_cb(&h.env->vq);
-	vrb_vq_enable_cb_delayed(&h.env->vq);
 	KUNIT_EXPECT_EQ(test, memcmp(before, h.env->ring, h.env->ring_size), 0);
-	KUNIT_EXPECT_EQ(test, h.env->vq.stats.added, 2);
 	KUNIT_EXPECT_EQ(test, h.env->vq.stats.used, 0);
 	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&h.env->vq), HOSTILE_FREE);
 	KUNIT_EXPECT_EQ(test, vrb_vq_check(&h.env->vq), 0);
+}
+
+static void vrb_vq_kick_prepare_broken_returns_false(struct kunit *test)
+{
+	struct hostile h;
+	void *before;
+
+	hostile_setup(test, &h);
+	hostile_break(test, &h);
+	before = vrb_env_snapshot(h.env);
+
+	/*
+	 * Expected: no notification for a broken queue (the device is
+	 * about to be reset), no decision counted either way, and no byte
+	 * of ring memory written.
+	 */
+	KUNIT_EXPECT_FALSE(test, vrb_vq_kick_prepare(&h.env->vq));
+	KUNIT_EXPECT_EQ(test, h.env->vq.stats.kicks, 0);
+	KUNIT_EXPECT_EQ(test, h.env->vq.stats.kicks_suppressed, 0);
+	KUNIT_EXPECT_EQ(test, memcmp(before, h.env->ring, h.env->ring_size), 0);
+}
+
+static const struct vrb_env_cfg broken_cb_cfgs[] = {
+	{ "no event_idx", HOSTILE_N, false, true },
+	{ "event_idx", HOSTILE_N, true, true },
+};
+
+KUNIT_ARRAY_PARAM(broken_cb, broken_cb_cfgs, vrb_env_cfg_desc);
+
+static void vrb_vq_enable_cb_broken_returns_true(struct kunit *test)
+{
+	const struct vrb_env_cfg *cfg = test->param_value;
+	struct hostile h;
+	void *before;
+
+	hostile_setup_with(test, &h, cfg->event_idx);
+	hostile_break(test, &h);
+	before = vrb_env_snapshot(h.env);
+
+	/*
+	 * Expected: on a broken queue enable_cb and enable_cb_delayed
+	 * return true, so the interrupt handler's "drain until enable
+	 * says nothing is pending" loop stops instead of spinning on
+	 * -EIO; and disable_cb and both enables leave avail->flags and
+	 * used_event, indeed all ring memory, alone.
+	 */
+	vrb_vq_disable_cb(&h.env->vq);
+	KUNIT_EXPECT_TRUE(test, vrb_vq_enable_cb(&h.env->vq));
+	KUNIT_EXPECT_TRUE(test, vrb_vq_enable_cb_delayed(&h.env->vq));
+	KUNIT_EXPECT_EQ(test, memcmp(before, h.env->ring, h.env->ring_size), 0);
 }
 
 static void vrb_vq_detach_unused_after_broken_frees_each_once(struct kunit *test)
@@ -395,7 +477,11 @@ static struct kunit_case vrb_hostile_cases[] = {
 	KUNIT_CASE(vrb_vq_get_used_broken_is_sticky),
 	KUNIT_CASE(vrb_vq_more_used_idx_runs_ahead),
 	KUNIT_CASE(vrb_vq_enable_cb_idx_runs_ahead),
-	KUNIT_CASE(vrb_vq_chain_start_broken_touches_no_ring_memory),
+	KUNIT_CASE(vrb_vq_add_broken_touches_no_ring_memory),
+	KUNIT_CASE(vrb_vq_get_used_broken_ignores_repaired_ring),
+	KUNIT_CASE(vrb_vq_kick_prepare_broken_returns_false),
+	KUNIT_CASE_PARAM(vrb_vq_enable_cb_broken_returns_true,
+			 broken_cb_gen_params),
 	KUNIT_CASE(vrb_vq_detach_unused_after_broken_frees_each_once),
 	KUNIT_CASE(vrb_vq_get_used_oversized_len_clamped),
 	KUNIT_CASE(vrb_vq_get_used_short_len_not_clamped),

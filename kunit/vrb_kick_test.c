@@ -197,6 +197,49 @@ static void vrb_vq_kick_prepare_counts_from_last_call(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kick(test, env, 1));
 }
 
+static void vrb_vq_kick_prepare_kicks_when_num_added_saturated(struct kunit *test)
+{
+	/* One full turn of the 16-bit avail index, 4 requests at a time. */
+	const unsigned int total = 0x10000, batch = 4;
+	struct vrb_env *env = vrb_env_create(test, 8, true, false);
+	struct vrb_req *reqs = kunit_kcalloc(test, batch, sizeof(*reqs),
+					     GFP_KERNEL);
+	unsigned int done, i;
+	void *token;
+	u32 len;
+
+	KUNIT_ASSERT_NOT_NULL(test, reqs);
+	for (i = 0; i < batch; i++)
+		vrb_req_shape(&reqs[i], 1, 1, 4, false, i);
+	/* The device wants a kick for entry 0, then polls on its own. */
+	fake_dev_set_avail_event(&env->dev, 0);
+	for (done = 0; done < total; done += batch) {
+		for (i = 0; i < batch; i++)
+			KUNIT_ASSERT_EQ(test, vrb_req_add(env, &reqs[i]), 0);
+		KUNIT_ASSERT_EQ(test, fake_dev_take(&env->dev, UINT_MAX), batch);
+		fake_dev_complete_all(&env->dev, NULL);
+		for (i = 0; i < batch; i++) {
+			KUNIT_ASSERT_EQ(test, vrb_vq_get_used(&env->vq, &token,
+							      &len), 0);
+			KUNIT_ASSERT_PTR_EQ(test, token, (void *)&reqs[i]);
+		}
+	}
+
+	/*
+	 * Expected: 65536 adds and no kick decision bring avail->idx back
+	 * to 0.  Counted modulo 2^16 the batch would be empty; counted up
+	 * to U16_MAX it is [1, 0): both miss avail_event 0, which the
+	 * batch went past.  The count stopped at U16_MAX, and
+	 * kick_prepare kicks because it did, then counts from 0 again.
+	 */
+	KUNIT_EXPECT_EQ(test, fake_dev_avail_idx(&env->dev), 0);
+	KUNIT_EXPECT_EQ(test, env->vq.num_added, U16_MAX);
+	KUNIT_EXPECT_TRUE(test, vrb_vq_kick_prepare(&env->vq));
+	KUNIT_EXPECT_EQ(test, env->vq.stats.kicks, 1);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.kicks_suppressed, 0);
+	KUNIT_EXPECT_EQ(test, env->vq.num_added, 0);
+}
+
 static void vrb_vq_kick_prepare_event_idx_once_per_device_pass(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 16, true, false);
@@ -521,6 +564,7 @@ static struct kunit_case vrb_kick_cases[] = {
 	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_across_wrap),
 	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_wrap_batch_covers_event),
 	KUNIT_CASE(vrb_vq_kick_prepare_counts_from_last_call),
+	KUNIT_CASE(vrb_vq_kick_prepare_kicks_when_num_added_saturated),
 	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_once_per_device_pass),
 	KUNIT_CASE(vrb_vq_kick_prepare_honours_no_notify),
 	KUNIT_CASE(vrb_vq_kick_prepare_event_idx_ignores_no_notify),

@@ -6,9 +6,10 @@
  * side of the ring.
  *
  * Covered: direct and indirect chains (§2.7.5.3), the 16-bit index wrap
- * (§2.7.6), out-of-order completion, a full queue, the chain contract
- * (readable before writable, exactly the announced number of buffers),
- * and taking tokens back after a device reset.
+ * (§2.7.6), out-of-order completion, a full queue, the contract of
+ * vrb_vq_add() (no empty chain, none longer than the queue, no NULL
+ * token: each refused without writing a byte), and taking tokens back
+ * after a device reset.
  */
 #include <kunit/test.h>
 #include <linux/kernel.h>
@@ -74,7 +75,7 @@ static void vrb_vq_init_starts_empty(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, vrb_vq_is_broken(&env->vq));
 }
 
-static void vrb_vq_chain_end_publishes_direct_chain(struct kunit *test)
+static void vrb_vq_add_publishes_direct_chain(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 16, false, false);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
@@ -114,7 +115,7 @@ static void vrb_vq_chain_end_publishes_direct_chain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vrb_vq_check(&env->vq), 0);
 }
 
-static void vrb_vq_chain_end_publishes_indirect_chain(struct kunit *test)
+static void vrb_vq_add_publishes_indirect_chain(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 16, false, true);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
@@ -130,7 +131,9 @@ static void vrb_vq_chain_end_publishes_indirect_chain(struct kunit *test)
 	/*
 	 * Expected: one ring descriptor (INDIRECT, addr = the table, len =
 	 * 5 * 16), the table holds the 5 buffers chained 0 -> 1 -> ... -> 4
-	 * with NEXT on all but the last and WRITE on the last three.
+	 * with NEXT on all but the last and WRITE on the last three.  Every
+	 * entry's next is i + 1 (on the last one, without NEXT, the device
+	 * ignores it), and entries 5..15 are not written.
 	 */
 	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 16 - 1);
 	KUNIT_EXPECT_EQ(test, env->vq.stats.indirect, 1);
@@ -153,10 +156,12 @@ static void vrb_vq_chain_end_publishes_indirect_chain(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, req->table[i].len, 8, "entry %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, req->table[i].flags, flags,
 				    "entry %u", i);
-		if (i < 4)
-			KUNIT_EXPECT_EQ_MSG(test, req->table[i].next, i + 1,
-					    "entry %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, req->table[i].next, i + 1,
+				    "entry %u", i);
 	}
+	KUNIT_EXPECT_NULL(test, memchr_inv(&req->table[5], 0,
+					   sizeof(req->table) -
+					   5 * sizeof(req->table[0])));
 
 	/* Expected: completes like a direct chain, all 16 free again. */
 	complete_req(test, env, req);
@@ -165,7 +170,7 @@ static void vrb_vq_chain_end_publishes_indirect_chain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vrb_vq_check(&env->vq), 0);
 }
 
-static void vrb_vq_chain_start_ignores_table_without_feature(struct kunit *test)
+static void vrb_vq_add_ignores_table_without_feature(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 16, false, false);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
@@ -193,44 +198,71 @@ static void vrb_vq_chain_start_ignores_table_without_feature(struct kunit *test)
 	expect_used(test, env, req);
 }
 
-static void vrb_vq_chain_start_ignores_too_small_table(struct kunit *test)
+static void vrb_vq_add_small_table_goes_direct(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 16, false, true);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	struct vrb_vq_buf bufs[4];
 	struct vrb_vq_indir indir;
-	struct vrb_vq_chain chain;
 	struct fake_dev_chain *c;
-	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, req);
 	vrb_req_shape(req, 2, 2, 8, false, 4);
-	indir.table = req->table;
-	indir.addr = (dma_addr_t)(uintptr_t)req->table;
-	indir.max = 3;
-
-	KUNIT_ASSERT_EQ(test, vrb_vq_chain_start(&env->vq, &chain, 4, &indir),
-			0);
-	for (i = 0; i < 4; i++)
-		vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, i),
-				 req->len[i], i >= 2);
-	KUNIT_ASSERT_EQ(test, vrb_vq_chain_end(&env->vq, &chain, req), 0);
+	vrb_req_bufs(req, bufs);
+	vrb_req_indir(req, &indir, 3);
+	KUNIT_ASSERT_EQ(test, vrb_vq_add(&env->vq, bufs, 2, 2, req, &indir), 0);
 
 	/*
 	 * Expected: a table of 3 cannot hold 4 buffers, so the chain is
 	 * direct (4 ring descriptors) and the table is not written.
 	 */
 	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 16 - 4);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.indirect, 0);
 	KUNIT_EXPECT_NULL(test, memchr_inv(req->table, 0, sizeof(req->table)));
 	KUNIT_ASSERT_EQ(test, take_all(env), 1);
 	expect_no_violation(test, env);
 	c = fake_dev_pending_chain(&env->dev, 0);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_FALSE(test, c->indirect);
+	KUNIT_EXPECT_EQ(test, c->ndescs, 4);
 	complete_req(test, env, req);
 	expect_used(test, env, req);
 }
 
-static void vrb_vq_chain_end_accepts_chain_of_queue_size(struct kunit *test)
+static void vrb_vq_add_single_buffer_stays_direct(struct kunit *test)
+{
+	struct vrb_env *env = vrb_env_create(test, 16, false, true);
+	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	struct fake_dev_chain *c;
+	const char *why;
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	vrb_req_shape(req, 0, 1, 8, true, 8);
+	KUNIT_ASSERT_EQ(test, vrb_req_add(env, req), 0);
+
+	/*
+	 * Expected: a table is offered and INDIRECT_DESC negotiated, but a
+	 * chain of one buffer takes one ring descriptor either way, so it
+	 * is written directly: no INDIRECT flag, the table not written,
+	 * nothing counted as indirect.
+	 */
+	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 16 - 1);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.indirect, 0);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.descs, 1);
+	KUNIT_EXPECT_NULL(test, memchr_inv(req->table, 0, sizeof(req->table)));
+	KUNIT_ASSERT_EQ(test, take_all(env), 1);
+	expect_no_violation(test, env);
+	c = fake_dev_pending_chain(&env->dev, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_FALSE(test, c->indirect);
+	KUNIT_EXPECT_EQ(test, c->ndescs, 1);
+	why = vrb_req_match_chain(req, c);
+	KUNIT_EXPECT_NULL_MSG(test, why, "%s", why);
+	complete_req(test, env, req);
+	expect_used(test, env, req);
+}
+
+static void vrb_vq_add_accepts_chain_of_queue_size(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 8, false, false);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
@@ -347,11 +379,10 @@ static void vrb_vq_get_used_out_of_order(struct kunit *test)
 	expect_no_violation(test, env);
 }
 
-static void vrb_vq_chain_start_full_returns_enospc(struct kunit *test)
+static void vrb_vq_add_full_returns_enospc(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 8, false, false);
 	struct vrb_req *reqs = kunit_kcalloc(test, 3, sizeof(*reqs), GFP_KERNEL);
-	struct vrb_vq_chain chain;
 	void *before;
 
 	KUNIT_ASSERT_NOT_NULL(test, reqs);
@@ -374,12 +405,9 @@ static void vrb_vq_chain_start_full_returns_enospc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, env->vq.stats.full, 1);
 	KUNIT_EXPECT_EQ(test, env->vq.stats.added, 2);
 	KUNIT_EXPECT_EQ(test, vrb_vq_check(&env->vq), 0);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_start(&env->vq, &chain, 3, NULL),
-			-ENOSPC);
-	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 2);
 }
 
-static void vrb_vq_chain_start_recovers_after_full(struct kunit *test)
+static void vrb_vq_add_recovers_after_full(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 8, false, false);
 	struct vrb_req *reqs = kunit_kcalloc(test, 3, sizeof(*reqs), GFP_KERNEL);
@@ -412,7 +440,7 @@ static void vrb_vq_chain_start_recovers_after_full(struct kunit *test)
 	expect_no_violation(test, env);
 }
 
-static void vrb_vq_chain_start_full_with_indirect(struct kunit *test)
+static void vrb_vq_add_full_with_indirect(struct kunit *test)
 {
 	struct vrb_env *env = vrb_env_create(test, 4, false, true);
 	struct vrb_req *reqs = kunit_kcalloc(test, 5, sizeof(*reqs), GFP_KERNEL);
@@ -439,52 +467,38 @@ static void vrb_vq_chain_start_full_with_indirect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vrb_vq_check(&env->vq), 0);
 }
 
-static void vrb_vq_chain_start_rejects_bad_nbufs(struct kunit *test)
-{
-	struct vrb_env *env = vrb_env_create(test, 8, false, false);
-	struct vrb_vq_chain chain;
-
-	/*
-	 * Expected: 0 buffers, or more than the queue size (§2.7.5), are
-	 * -EINVAL, not -ENOSPC: nothing reserved, nothing counted as full.
-	 */
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_start(&env->vq, &chain, 0, NULL),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_start(&env->vq, &chain, 9, NULL),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 8);
-	KUNIT_EXPECT_EQ(test, env->vq.stats.full, 0);
-}
-
 /*
- * The chain contract: each case builds one bad chain, expects -EINVAL from
- * vrb_vq_chain_end() and no trace of it, then shows the queue still works.
+ * The contract of vrb_vq_add(): each case makes one call that breaks it
+ * and expects -EINVAL without a trace (no byte of ring memory or of the
+ * offered table written, nothing taken off the free list), then shows
+ * the queue still works.  Queue size 8; the offered table has room for
+ * VRB_REQ_MAX_BUFS (16) buffers, so with INDIRECT_DESC only the contract
+ * keeps a chain of 9 out.
  */
 static const struct vrb_env_cfg contract_cfgs[] = {
-	{ "direct", 16, false, false },
-	{ "indirect", 16, false, true },
+	{ "direct", 8, false, false },
+	{ "indirect", 8, false, true },
 };
 
 KUNIT_ARRAY_PARAM(contract, contract_cfgs, vrb_env_cfg_desc);
 
-/* What a refused chain must leave: nothing published, nothing leaked. */
-static void expect_chain_refused(struct kunit *test, struct vrb_env *env,
-				 const void *before)
+/* What a refused call must leave: nothing written, nothing taken. */
+static void expect_add_refused(struct kunit *test, struct vrb_env *env,
+			       const void *before, const struct vrb_req *req)
 {
-	size_t avail_off = env->vq.layout.avail_off;
 	struct vrb_req *good = kunit_kzalloc(test, sizeof(*good), GFP_KERNEL);
 	struct fake_dev_chain *c;
 	const char *why;
 
+	KUNIT_EXPECT_EQ(test, memcmp(before, env->ring, env->ring_size), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(req->table, 0, sizeof(req->table)));
 	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), env->num);
 	KUNIT_EXPECT_EQ(test, env->vq.stats.added, 0);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.full, 0);
 	KUNIT_EXPECT_EQ(test, vrb_vq_check(&env->vq), 0);
-	/* The avail and used rings are untouched (descriptors may be). */
-	KUNIT_EXPECT_EQ(test, memcmp(before + avail_off, env->ring + avail_off,
-				     env->ring_size - avail_off), 0);
 	KUNIT_EXPECT_EQ(test, take_all(env), 0);
 
-	/* A correct chain afterwards carries no leftover of the bad one. */
+	/* A correct chain afterwards carries no leftover of the bad call. */
 	KUNIT_ASSERT_NOT_NULL(test, good);
 	vrb_req_shape(good, 1, 2, 8, env->indirect, 9);
 	KUNIT_ASSERT_EQ(test, vrb_req_add(env, good), 0);
@@ -498,140 +512,80 @@ static void expect_chain_refused(struct kunit *test, struct vrb_env *env,
 	expect_no_violation(test, env);
 }
 
-/* Start a chain of @nbufs from @req, offering its table. */
-static void start_chain(struct kunit *test, struct vrb_env *env,
-			struct vrb_req *req, struct vrb_vq_chain *chain,
-			unsigned int nbufs)
-{
-	struct vrb_vq_indir indir = {
-		.table = req->table,
-		.addr = (dma_addr_t)(uintptr_t)req->table,
-		.max = ARRAY_SIZE(req->table),
-	};
-
-	KUNIT_ASSERT_EQ(test, vrb_vq_chain_start(&env->vq, chain, nbufs,
-						 &indir), 0);
-}
-
-static void vrb_vq_chain_end_rejects_extra_buffer(struct kunit *test)
+static void vrb_vq_add_rejects_zero_buffers(struct kunit *test)
 {
 	const struct vrb_env_cfg *cfg = test->param_value;
 	struct vrb_env *env = vrb_env_create(test, cfg->num, cfg->event_idx,
 					     cfg->indirect);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
-	struct vrb_vq_chain chain;
+	struct vrb_vq_buf bufs[VRB_REQ_MAX_BUFS];
+	struct vrb_vq_indir indir;
 	void *before;
-	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, req);
 	vrb_req_shape(req, 1, 2, 8, true, 1);
+	vrb_req_bufs(req, bufs);
+	vrb_req_indir(req, &indir, VRB_REQ_MAX_BUFS);
 	before = vrb_env_snapshot(env);
 
-	/* Expected: 2 announced, 3 added: -EINVAL, no trace. */
-	start_chain(test, env, req, &chain, 2);
-	for (i = 0; i < 3; i++)
-		vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, i),
-				 req->len[i], i >= 1);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_end(&env->vq, &chain, req), -EINVAL);
-	expect_chain_refused(test, env, before);
+	/*
+	 * Expected: 0 readable + 0 writable buffers is no chain at all:
+	 * -EINVAL, not -ENOSPC, and no trace.
+	 */
+	KUNIT_EXPECT_EQ(test, vrb_vq_add(&env->vq, bufs, 0, 0, req, &indir),
+			-EINVAL);
+	expect_add_refused(test, env, before, req);
 }
 
-static void vrb_vq_chain_end_rejects_missing_buffer(struct kunit *test)
+static void vrb_vq_add_rejects_chain_longer_than_queue(struct kunit *test)
 {
 	const struct vrb_env_cfg *cfg = test->param_value;
 	struct vrb_env *env = vrb_env_create(test, cfg->num, cfg->event_idx,
 					     cfg->indirect);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
-	struct vrb_vq_chain chain;
+	struct vrb_vq_buf bufs[VRB_REQ_MAX_BUFS];
+	struct vrb_vq_indir indir;
 	void *before;
-	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, req);
-	vrb_req_shape(req, 1, 2, 8, true, 2);
+	vrb_req_shape(req, 1, 8, 8, true, 2);
+	vrb_req_bufs(req, bufs);
+	vrb_req_indir(req, &indir, VRB_REQ_MAX_BUFS);
 	before = vrb_env_snapshot(env);
 
-	/* Expected: 4 announced, 3 added: -EINVAL, no trace. */
-	start_chain(test, env, req, &chain, 4);
-	for (i = 0; i < 3; i++)
-		vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, i),
-				 req->len[i], i >= 1);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_end(&env->vq, &chain, req), -EINVAL);
-	expect_chain_refused(test, env, before);
+	/*
+	 * Expected: 9 buffers on a queue of 8 break §2.7.5 ("no longer than
+	 * the Queue Size"), even through an indirect table that would hold
+	 * them in one ring descriptor: -EINVAL, not -ENOSPC, and no trace.
+	 */
+	KUNIT_EXPECT_EQ(test, vrb_vq_add(&env->vq, bufs, 1, 8, req, &indir),
+			-EINVAL);
+	expect_add_refused(test, env, before, req);
 }
 
-static void vrb_vq_chain_end_rejects_readable_after_writable(struct kunit *test)
+static void vrb_vq_add_rejects_null_token(struct kunit *test)
 {
 	const struct vrb_env_cfg *cfg = test->param_value;
 	struct vrb_env *env = vrb_env_create(test, cfg->num, cfg->event_idx,
 					     cfg->indirect);
 	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
-	struct vrb_vq_chain chain;
+	struct vrb_vq_buf bufs[VRB_REQ_MAX_BUFS];
+	struct vrb_vq_indir indir;
 	void *before;
 
 	KUNIT_ASSERT_NOT_NULL(test, req);
 	vrb_req_shape(req, 1, 2, 8, true, 3);
-	before = vrb_env_snapshot(env);
-
-	/*
-	 * Expected: readable, writable, readable breaks §2.7.4.2: -EINVAL,
-	 * no trace.
-	 */
-	start_chain(test, env, req, &chain, 3);
-	vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, 0), 8, false);
-	vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, 1), 8, true);
-	vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, 2), 8, false);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_end(&env->vq, &chain, req), -EINVAL);
-	expect_chain_refused(test, env, before);
-}
-
-static void vrb_vq_chain_end_rejects_null_token(struct kunit *test)
-{
-	const struct vrb_env_cfg *cfg = test->param_value;
-	struct vrb_env *env = vrb_env_create(test, cfg->num, cfg->event_idx,
-					     cfg->indirect);
-	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
-	struct vrb_vq_chain chain;
-	void *before;
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, req);
-	vrb_req_shape(req, 1, 2, 8, true, 4);
+	vrb_req_bufs(req, bufs);
+	vrb_req_indir(req, &indir, VRB_REQ_MAX_BUFS);
 	before = vrb_env_snapshot(env);
 
 	/*
 	 * Expected: NULL is what vrb_vq_detach_unused() returns for "no
-	 * more", so it cannot be a token: -EINVAL, no trace.
+	 * more", so it cannot be a token: -EINVAL, and no trace.
 	 */
-	start_chain(test, env, req, &chain, 3);
-	for (i = 0; i < 3; i++)
-		vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, i),
-				 req->len[i], i >= 1);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_end(&env->vq, &chain, NULL), -EINVAL);
-	expect_chain_refused(test, env, before);
-}
-
-static void vrb_vq_chain_abort_publishes_nothing(struct kunit *test)
-{
-	const struct vrb_env_cfg *cfg = test->param_value;
-	struct vrb_env *env = vrb_env_create(test, cfg->num, cfg->event_idx,
-					     cfg->indirect);
-	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
-	struct vrb_vq_chain chain;
-	void *before;
-
-	KUNIT_ASSERT_NOT_NULL(test, req);
-	vrb_req_shape(req, 1, 2, 8, true, 5);
-	before = vrb_env_snapshot(env);
-
-	/*
-	 * Expected: a chain aborted after 1 of 3 buffers leaves no trace,
-	 * and vrb_vq_chain_end() refuses it afterwards.
-	 */
-	start_chain(test, env, req, &chain, 3);
-	vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, 0), 8, false);
-	vrb_vq_chain_abort(&env->vq, &chain);
-	KUNIT_EXPECT_EQ(test, vrb_vq_chain_end(&env->vq, &chain, req), -EINVAL);
-	expect_chain_refused(test, env, before);
+	KUNIT_EXPECT_EQ(test, vrb_vq_add(&env->vq, bufs, 1, 2, NULL, &indir),
+			-EINVAL);
+	expect_add_refused(test, env, before, req);
 }
 
 static void vrb_vq_detach_unused_returns_each_token_once(struct kunit *test)
@@ -720,28 +674,22 @@ static void vrb_vq_init_accepts_max_queue_size(struct kunit *test)
 
 static struct kunit_case vrb_ring_cases[] = {
 	KUNIT_CASE(vrb_vq_init_starts_empty),
-	KUNIT_CASE(vrb_vq_chain_end_publishes_direct_chain),
-	KUNIT_CASE(vrb_vq_chain_end_publishes_indirect_chain),
-	KUNIT_CASE(vrb_vq_chain_start_ignores_table_without_feature),
-	KUNIT_CASE(vrb_vq_chain_start_ignores_too_small_table),
-	KUNIT_CASE(vrb_vq_chain_end_accepts_chain_of_queue_size),
+	KUNIT_CASE(vrb_vq_add_publishes_direct_chain),
+	KUNIT_CASE(vrb_vq_add_publishes_indirect_chain),
+	KUNIT_CASE(vrb_vq_add_ignores_table_without_feature),
+	KUNIT_CASE(vrb_vq_add_small_table_goes_direct),
+	KUNIT_CASE(vrb_vq_add_single_buffer_stays_direct),
+	KUNIT_CASE(vrb_vq_add_accepts_chain_of_queue_size),
 	KUNIT_CASE(vrb_vq_get_used_readable_only_chain),
 	KUNIT_CASE_PARAM(vrb_vq_get_used_across_index_wrap, wrap_gen_params),
 	KUNIT_CASE(vrb_vq_get_used_out_of_order),
-	KUNIT_CASE(vrb_vq_chain_start_full_returns_enospc),
-	KUNIT_CASE(vrb_vq_chain_start_recovers_after_full),
-	KUNIT_CASE(vrb_vq_chain_start_full_with_indirect),
-	KUNIT_CASE(vrb_vq_chain_start_rejects_bad_nbufs),
-	KUNIT_CASE_PARAM(vrb_vq_chain_end_rejects_extra_buffer,
+	KUNIT_CASE(vrb_vq_add_full_returns_enospc),
+	KUNIT_CASE(vrb_vq_add_recovers_after_full),
+	KUNIT_CASE(vrb_vq_add_full_with_indirect),
+	KUNIT_CASE_PARAM(vrb_vq_add_rejects_zero_buffers, contract_gen_params),
+	KUNIT_CASE_PARAM(vrb_vq_add_rejects_chain_longer_than_queue,
 			 contract_gen_params),
-	KUNIT_CASE_PARAM(vrb_vq_chain_end_rejects_missing_buffer,
-			 contract_gen_params),
-	KUNIT_CASE_PARAM(vrb_vq_chain_end_rejects_readable_after_writable,
-			 contract_gen_params),
-	KUNIT_CASE_PARAM(vrb_vq_chain_end_rejects_null_token,
-			 contract_gen_params),
-	KUNIT_CASE_PARAM(vrb_vq_chain_abort_publishes_nothing,
-			 contract_gen_params),
+	KUNIT_CASE_PARAM(vrb_vq_add_rejects_null_token, contract_gen_params),
 	KUNIT_CASE(vrb_vq_detach_unused_returns_each_token_once),
 	KUNIT_CASE(vrb_vq_init_accepts_max_queue_size),
 	{}

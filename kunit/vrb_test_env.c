@@ -16,6 +16,7 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/string.h>
@@ -130,7 +131,7 @@ static void vrb_req_layout(struct vrb_req *req)
  *
  * @nout + @nin must not exceed VRB_REQ_MAX_BUFS and the buffers must fit
  * in VRB_REQ_DATA_BYTES; otherwise the request gets no buffer at all,
- * which vrb_vq_chain_start() refuses.
+ * which vrb_vq_add() refuses.
  *
  * Context: Any context.
  */
@@ -185,39 +186,63 @@ void vrb_req_shape_random(struct vrb_req *req, struct rnd_state *rnd,
 }
 
 /**
+ * vrb_req_bufs - the buffers of a request, as vrb_vq_add() takes them
+ * @req: the request.
+ * @bufs: filled with @req->nout + @req->nin entries, readable first.
+ *
+ * Context: Any context.
+ */
+void vrb_req_bufs(const struct vrb_req *req, struct vrb_vq_buf *bufs)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->nout + req->nin; i++) {
+		bufs[i].addr = vrb_req_addr(req, i);
+		bufs[i].len = req->len[i];
+	}
+}
+
+/**
+ * vrb_req_indir - offer the indirect table of a request
+ * @req: the request.
+ * @indir: filled in to describe @req->table.
+ * @max: entries of the table to offer (at most VRB_REQ_MAX_BUFS).
+ *
+ * Context: Any context.
+ */
+void vrb_req_indir(struct vrb_req *req, struct vrb_vq_indir *indir, u16 max)
+{
+	indir->table = req->table;
+	indir->addr = (dma_addr_t)(uintptr_t)req->table;
+	indir->max = min_t(u16, max, ARRAY_SIZE(req->table));
+}
+
+/**
  * vrb_req_add - add a request to the queue as one chain
  * @env: the environment.
  * @req: the request; it is the chain's token.
  *
- * Marks the writable bytes as not written yet, then calls
- * vrb_vq_chain_start(), vrb_vq_chain_add() for every buffer and
- * vrb_vq_chain_end().  Does not kick.
+ * Marks the writable bytes as not written yet, then calls vrb_vq_add()
+ * with the request's buffers and, if @req->offer_indirect, its whole
+ * indirect table.  Does not kick.
  *
  * Context: Process context.
- * Return: what vrb_vq_chain_start() or vrb_vq_chain_end() returned.
+ * Return: what vrb_vq_add() returned.
  */
 int vrb_req_add(struct vrb_env *env, struct vrb_req *req)
 {
-	struct vrb_vq_indir indir = {
-		.table = req->table,
-		.addr = (dma_addr_t)(uintptr_t)req->table,
-		.max = ARRAY_SIZE(req->table),
-	};
+	struct vrb_vq_buf bufs[VRB_REQ_MAX_BUFS];
 	unsigned int i, n = req->nout + req->nin;
-	struct vrb_vq_chain chain;
+	struct vrb_vq_indir indir;
 	int err;
 
 	for (i = req->nout; i < n; i++)
 		memset(&req->data[req->off[i]], VRB_REQ_UNWRITTEN, req->len[i]);
 
-	err = vrb_vq_chain_start(&env->vq, &chain, n,
-				 req->offer_indirect ? &indir : NULL);
-	if (err)
-		return err;
-	for (i = 0; i < n; i++)
-		vrb_vq_chain_add(&env->vq, &chain, vrb_req_addr(req, i),
-				 req->len[i], i >= req->nout);
-	err = vrb_vq_chain_end(&env->vq, &chain, req);
+	vrb_req_bufs(req, bufs);
+	vrb_req_indir(req, &indir, VRB_REQ_MAX_BUFS);
+	err = vrb_vq_add(&env->vq, bufs, req->nout, req->nin, req,
+			 req->offer_indirect ? &indir : NULL);
 	if (!err) {
 		req->inflight = true;
 		req->done = false;

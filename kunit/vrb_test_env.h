@@ -53,7 +53,7 @@ struct vrb_env {
  * @off: offset of each buffer in @data.
  * @len: length of each buffer.
  * @in_bytes: sum of the writable lengths: the used len to expect.
- * @offer_indirect: offer @table to vrb_vq_chain_start().
+ * @offer_indirect: offer @table to vrb_vq_add().
  * @inflight: added and not yet returned by vrb_vq_get_used() (test
  *	      bookkeeping).
  * @done: the device completed it (test bookkeeping).
@@ -96,6 +96,8 @@ void vrb_req_shape(struct vrb_req *req, unsigned int nout, unsigned int nin,
 		   u32 len, bool offer_indirect, u32 fill);
 void vrb_req_shape_random(struct vrb_req *req, struct rnd_state *rnd,
 			  bool offer_indirect);
+void vrb_req_bufs(const struct vrb_req *req, struct vrb_vq_buf *bufs);
+void vrb_req_indir(struct vrb_req *req, struct vrb_vq_indir *indir, u16 max);
 int vrb_req_add(struct vrb_env *env, struct vrb_req *req);
 u32 vrb_req_seed(const struct vrb_req *req);
 const char *vrb_req_verify(const struct vrb_req *req, u32 len);

@@ -22,6 +22,7 @@
 #include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/limits.h>
 #include <linux/log2.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
@@ -211,224 +212,6 @@ void vrb_vq_set_broken(struct vrb_vq *vq, const char *why)
 /* ---- Adding a chain (§2.7.13.1, §2.7.13.2) -------------------------- */
 
 /**
- * vrb_vq_chain_start - reserve room for a chain of @nbufs buffers
- * @vq: the queue.
- * @chain: caller's scratch state for the chain being built.
- * @nbufs: number of buffers vrb_vq_chain_add() will be called with.
- * @indir: an indirect table the chain may use, or NULL.
- *
- * With INDIRECT_DESC negotiated and a table of at least @nbufs entries
- * offered, the chain takes one ring descriptor pointing at the table
- * (§2.7.5.3); otherwise it takes @nbufs ring descriptors.  Either way
- * nothing is visible to the device until vrb_vq_chain_end().
- *
- * Context: Caller serializes with other vrb_vq calls on @vq.
- * Return: 0; -EINVAL for 0 buffers or more than the queue size (§2.7.5:
- * no chain may be longer than the queue); -ENOSPC if there are not
- * enough free descriptors (nothing is reserved then); -EIO if the queue
- * is broken.
- */
-int vrb_vq_chain_start(struct vrb_vq *vq, struct vrb_vq_chain *chain,
-		       unsigned int nbufs, const struct vrb_vq_indir *indir)
-{
-	bool use_indirect;
-	unsigned int need;
-
-	if (unlikely(vq->broken))
-		return -EIO;
-	if (unlikely(nbufs == 0 || nbufs > vq->num))
-		return -EINVAL;
-
-	use_indirect = vq->indirect && indir && nbufs > 1 &&
-		       nbufs <= indir->max;
-	need = use_indirect ? 1 : nbufs;
-	if (vq->num_free < need) {
-		vq->stats.full++;
-		return -ENOSPC;
-	}
-
-	*chain = (struct vrb_vq_chain){ };
-	chain->head = vq->free_head;
-	chain->nbufs = nbufs;
-	if (use_indirect) {
-		chain->indir = indir->table;
-		chain->indir_addr = indir->addr;
-		chain->table = indir->table;
-		chain->cur = 0;
-	} else {
-		chain->table = vq->desc;
-		chain->cur = chain->head;
-	}
-	return 0;
-}
-
-/**
- * vrb_vq_chain_add - append one buffer to the chain being built
- * @vq: the queue.
- * @chain: the chain from vrb_vq_chain_start().
- * @addr: bus address of the buffer.
- * @len: length of the buffer in bytes.
- * @device_writes: true for a buffer the device fills (VRB_DESC_F_WRITE).
- *
- * §2.7.4.2: all device-readable buffers come before all device-writable
- * ones.  A caller that breaks that rule, or adds more buffers than it
- * announced, has its chain refused by vrb_vq_chain_end().
- *
- * Context: Caller serializes with other vrb_vq calls on @vq.
- */
-void vrb_vq_chain_add(struct vrb_vq *vq, struct vrb_vq_chain *chain,
-		      u64 addr, u32 len, bool device_writes)
-{
-	struct vrb_desc *d;
-	u16 flags = device_writes ? VRB_DESC_F_WRITE : 0;
-	u16 next;
-
-	if (chain->bad || chain->added == chain->nbufs ||
-	    (chain->seen_write && !device_writes)) {
-		chain->bad = true;
-		return;
-	}
-
-	/*
-	 * In an indirect table the chain is simply 0, 1, 2, ...  In the ring
-	 * it follows the driver's free list, read from the shadow state.
-	 */
-	if (chain->indir)
-		next = chain->cur + 1;
-	else
-		next = vq->state[chain->cur].next;
-
-	d = &chain->table[chain->cur];
-	d->addr = addr;				/* device reads */
-	d->len = len;				/* device reads */
-	d->flags = flags;			/* NEXT added below if needed */
-	d->next = 0;
-	if (chain->added > 0) {
-		/* Link the previous buffer to this one. */
-		chain->table[chain->last].flags |= VRB_DESC_F_NEXT;
-		chain->table[chain->last].next = chain->cur;
-	}
-
-	if (device_writes) {
-		chain->seen_write = true;
-		chain->in_bytes += len;
-	}
-	chain->bytes += len;
-	chain->last = chain->cur;
-	chain->cur = next;
-	chain->added++;
-}
-
-/* Give @n ring descriptors starting at @head back to the free list. */
-static void vrb_vq_free_descs(struct vrb_vq *vq, u16 head, u16 n)
-{
-	u16 tail = head;
-	u16 i;
-
-	for (i = 1; i < n; i++)
-		tail = vq->state[tail].next;
-	vq->state[tail].next = vq->free_head;
-	vq->free_head = head;
-	vq->num_free += n;
-}
-
-/* Take @n ring descriptors off the free list; they start at free_head. */
-static void vrb_vq_take_descs(struct vrb_vq *vq, u16 n)
-{
-	u16 i;
-
-	for (i = 0; i < n; i++)
-		vq->free_head = vq->state[vq->free_head].next;
-	vq->num_free -= n;
-}
-
-/**
- * vrb_vq_chain_abort - give up a chain that was started but not ended
- * @vq: the queue.
- * @chain: the chain from vrb_vq_chain_start().
- *
- * Nothing was taken off the free list yet, so there is nothing to undo in
- * the queue; the descriptors written so far were never published.
- *
- * Context: Caller serializes with other vrb_vq calls on @vq.
- */
-void vrb_vq_chain_abort(struct vrb_vq *vq, struct vrb_vq_chain *chain)
-{
-	chain->bad = true;
-}
-
-/**
- * vrb_vq_chain_end - publish a built chain to the device (§2.7.13)
- * @vq: the queue.
- * @chain: the chain from vrb_vq_chain_start() and vrb_vq_chain_add().
- * @token: non-NULL cookie returned by vrb_vq_get_used() for this chain.
- *
- * Puts the chain's head into the next available ring slot and then
- * increments avail->idx, with the write barrier of §2.7.13.3.1 between
- * the two.  The device may start on the chain at once if it polls; call
- * vrb_vq_kick_prepare() after a batch to learn whether it needs a kick.
- *
- * Context: Caller serializes with other vrb_vq calls on @vq.
- * Return: 0; -EINVAL if the chain broke its contract (wrong number of
- * buffers, readable after writable, NULL token): nothing is published
- * and nothing is leaked; -EIO if the queue is broken.
- */
-int vrb_vq_chain_end(struct vrb_vq *vq, struct vrb_vq_chain *chain,
-		     void *token)
-{
-	struct vrb_vq_desc_state *st;
-	u16 head = chain->head;
-	u16 slot;
-
-	if (unlikely(vq->broken))
-		return -EIO;
-	if (unlikely(chain->bad || chain->added != chain->nbufs || !token))
-		return -EINVAL;
-
-	st = &vq->state[head];
-	if (chain->indir) {
-		/* One ring descriptor pointing at the table (§2.7.5.3.1). */
-		struct vrb_desc *d = &vq->desc[head];
-
-		d->addr = chain->indir_addr;	/* device reads the table */
-		d->len = chain->nbufs * sizeof(struct vrb_desc);
-		d->flags = VRB_DESC_F_INDIRECT;	/* never with NEXT */
-		d->next = 0;
-		st->ndescs = 1;
-		vq->stats.indirect++;
-	} else {
-		st->ndescs = chain->nbufs;
-	}
-	vrb_vq_take_descs(vq, st->ndescs);
-	st->token = token;
-	st->indir = chain->indir;
-	st->nbufs = chain->nbufs;
-	st->in_bytes = chain->in_bytes;
-
-	/* §2.7.13.2: the head goes into the next free slot of avail->ring. */
-	slot = vq->avail_idx_shadow & (vq->num - 1);
-	vq->avail->ring[slot] = head;
-
-	/*
-	 * Barrier A (for pairing): the descriptors and the ring entry must be
-	 * visible before the index that tells the device they exist
-	 * (§2.7.13.3.1).  Pairs with the device's read barrier between
-	 * reading avail->idx and reading the entries it covers.
-	 */
-	virt_wmb();
-	vq->avail_idx_shadow++;
-	WRITE_ONCE(vq->avail->idx, vq->avail_idx_shadow);
-
-	vq->num_added++;
-	vq->num_inflight++;
-	vq->stats.added++;
-	vq->stats.descs += chain->nbufs + (chain->indir ? 1 : 0);
-	if (vq->num_inflight > vq->stats.max_inflight)
-		vq->stats.max_inflight = vq->num_inflight;
-	return 0;
-}
-
-/**
  * vrb_vq_add - publish one request as a chain of buffers (§2.7.13)
  * @vq: the queue.
  * @bufs: @out device-readable buffers followed by @in device-writable ones
@@ -539,7 +322,13 @@ int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
 	vq->avail_idx_shadow++;
 	WRITE_ONCE(vq->avail->idx, vq->avail_idx_shadow);
 
-	vq->num_added++;
+	/*
+	 * Saturate rather than wrap: 65536 adds without a kick decision
+	 * would read as none at all.  vrb_vq_kick_prepare() kicks when it
+	 * finds the count saturated.
+	 */
+	if (vq->num_added < U16_MAX)
+		vq->num_added++;
 	vq->num_inflight++;
 	vq->stats.added++;
 	vq->stats.descs += n + (use_indirect ? 1 : 0);
@@ -560,13 +349,16 @@ int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
  * already polling (§2.7.7).  The caller writes the notify register when
  * this returns true, preferably after dropping its lock.
  *
+ * After U16_MAX or more adds since the previous call the batch can no
+ * longer be measured, and this always says "notify".
+ *
  * Context: Caller serializes with other vrb_vq calls on @vq.
  * Return: true if the caller must notify the device.
  */
 bool vrb_vq_kick_prepare(struct vrb_vq *vq)
 {
+	bool kick, saturated;
 	u16 new_idx, old;
-	bool kick;
 
 	if (unlikely(vq->broken))
 		return false;
@@ -583,6 +375,7 @@ bool vrb_vq_kick_prepare(struct vrb_vq *vq)
 
 	new_idx = vq->avail_idx_shadow;
 	old = new_idx - vq->num_added;
+	saturated = vq->num_added == U16_MAX;
 	vq->num_added = 0;
 
 	if (vq->event_idx) {
@@ -592,6 +385,15 @@ bool vrb_vq_kick_prepare(struct vrb_vq *vq)
 		vq->kick_event = READ_ONCE(vq->used->flags);
 		kick = !(vq->kick_event & VRB_USED_F_NO_NOTIFY);
 	}
+	/*
+	 * vrb_vq_add() stopped counting at U16_MAX: the true batch may be
+	 * 65536 or more long, so [old, new_idx) may miss the avail_event
+	 * the device is waiting for although the batch went past it.  A
+	 * needless notification costs one register write; a missed one
+	 * leaves the device asleep with work waiting.  So notify.
+	 */
+	if (unlikely(saturated))
+		kick = true;
 	vq->kick_old = old;
 
 	if (kick)
@@ -602,6 +404,19 @@ bool vrb_vq_kick_prepare(struct vrb_vq *vq)
 }
 
 /* ---- Completions (§2.7.13 "used buffers", §2.7.8) ------------------ */
+
+/* Give @n ring descriptors starting at @head back to the free list. */
+static void vrb_vq_free_descs(struct vrb_vq *vq, u16 head, u16 n)
+{
+	u16 tail = head;
+	u16 i;
+
+	for (i = 1; i < n; i++)
+		tail = vq->state[tail].next;
+	vq->state[tail].next = vq->free_head;
+	vq->free_head = head;
+	vq->num_free += n;
+}
 
 /*
  * Read used->idx and check it.  The device may only move it forward by
@@ -643,7 +458,7 @@ bool vrb_vq_more_used(struct vrb_vq *vq)
 /**
  * vrb_vq_get_used - take back one completed chain
  * @vq: the queue.
- * @token: set to the token given to vrb_vq_chain_end().
+ * @token: set to the token given to vrb_vq_add().
  * @len: set to the bytes the device says it wrote, never more than the
  *	 chain's device-writable bytes.
  *
@@ -791,8 +606,9 @@ static bool vrb_vq_arm(struct vrb_vq *vq, u16 used_event)
  * were off would otherwise wait for an interrupt that never comes.
  *
  * Context: Caller serializes with other vrb_vq calls on @vq.
- * Return: true if nothing is pending; false if the caller must drain
- * again (or the queue is broken: then draining returns -EIO).
+ * Return: true if nothing is pending, or if the queue is broken (already,
+ * or found so by the re-check): draining would only return -EIO, so
+ * the caller's drain loop stops; false if the caller must drain again.
  */
 bool vrb_vq_enable_cb(struct vrb_vq *vq)
 {
@@ -811,8 +627,9 @@ bool vrb_vq_enable_cb(struct vrb_vq *vq)
  * EVENT_IDX it is the same as vrb_vq_enable_cb().
  *
  * Context: Caller serializes with other vrb_vq calls on @vq.
- * Return: true if fewer completions than that are pending; false if the
- * caller should drain again now.
+ * Return: true if fewer completions than that are pending, or if the
+ * queue is broken (already, or found so by the re-check), so that the
+ * caller's drain loop stops; false if the caller should drain again now.
  */
 bool vrb_vq_enable_cb_delayed(struct vrb_vq *vq)
 {

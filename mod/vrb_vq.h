@@ -13,10 +13,11 @@
  *
  * Life of a request, as the block layer uses it:
  *
- *	vrb_vq_chain_start()		reserve descriptors (or use indirect)
- *	vrb_vq_chain_add() x n		device-readable buffers first,
- *					then device-writable ones
- *	vrb_vq_chain_end()		publish the head in the avail ring
+ *	vrb_vq_add()			write the chain (device-readable
+ *					buffers first, then device-writable
+ *					ones; into an indirect table if one
+ *					is offered) and publish its head
+ *					in the avail ring
  *	vrb_vq_kick_prepare()		does the device want a notification?
  *	... transport writes QUEUE_NOTIFY if it does ...
  *	vrb_vq_get_used()		in the interrupt: token and length back
@@ -144,7 +145,8 @@ struct vrb_vq_desc_state {
  * @avail_idx_shadow: mirrors avail->idx, which only the driver writes.
  * @avail_flags_shadow: mirrors avail->flags, which only the driver writes.
  * @last_used_idx: next used->idx slot the driver will consume.
- * @num_added: chains added since the last vrb_vq_kick_prepare().
+ * @num_added: chains added since the last vrb_vq_kick_prepare(),
+ *	       saturating at U16_MAX (the next decision then always kicks).
  * @last_id: head id of the last used element consumed (for tracing).
  * @last_ndescs: ring descriptors that chain gave back (for tracing).
  * @kick_old: avail->idx at the previous kick decision (for tracing).
@@ -187,36 +189,6 @@ struct vrb_vq {
 };
 
 /**
- * struct vrb_vq_chain - a chain being built between start and end
- * @head: first ring descriptor of the chain.
- * @last: descriptor most recently filled (ring or indirect table index).
- * @table: where the buffers go: the ring's table or an indirect table.
- * @indir: the indirect table in use, or NULL for a direct chain.
- * @indir_addr: bus address of @indir.
- * @cur: index in @table of the next descriptor to fill.
- * @nbufs: buffers the caller announced.
- * @added: buffers filled so far.
- * @in_bytes: device-writable bytes so far.
- * @bytes: all bytes so far, readable and writable.
- * @seen_write: a device-writable buffer was added already.
- * @bad: the caller broke the contract; vrb_vq_chain_end() will refuse.
- */
-struct vrb_vq_chain {
-	u16 head;
-	u16 last;
-	struct vrb_desc *table;
-	struct vrb_desc *indir;
-	dma_addr_t indir_addr;
-	u16 cur;
-	u16 nbufs;
-	u16 added;
-	u32 in_bytes;
-	u32 bytes;
-	bool seen_write;
-	bool bad;
-};
-
-/**
  * vrb_vq_need_event - the EVENT_IDX notification rule (§2.7.10)
  * @event: index the other side asked to be told about.
  * @new_idx: index after the batch.
@@ -245,13 +217,6 @@ void vrb_vq_reset(struct vrb_vq *vq);
 int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
 	       unsigned int out, unsigned int in, void *token,
 	       const struct vrb_vq_indir *indir);
-int vrb_vq_chain_start(struct vrb_vq *vq, struct vrb_vq_chain *chain,
-		       unsigned int nbufs, const struct vrb_vq_indir *indir);
-void vrb_vq_chain_add(struct vrb_vq *vq, struct vrb_vq_chain *chain,
-		      u64 addr, u32 len, bool device_writes);
-int vrb_vq_chain_end(struct vrb_vq *vq, struct vrb_vq_chain *chain,
-		     void *token);
-void vrb_vq_chain_abort(struct vrb_vq *vq, struct vrb_vq_chain *chain);
 bool vrb_vq_kick_prepare(struct vrb_vq *vq);
 
 int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len);
