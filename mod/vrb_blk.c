@@ -342,7 +342,6 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 	unsigned long flags;
 	void *token;
 	u32 len;
-	int err;
 
 	spin_lock_irqsave(&q->lock, flags);
 	q->stats.irqs++;
@@ -350,9 +349,12 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 		vrb_dbg_inject(q);	/* debugfs: pretend the device erred */
 	do {
 		vrb_vq_disable_cb(&q->vq);
-		while ((err = vrb_vq_get_used(&q->vq, &token, &len)) == 0) {
-			struct request *rq = token;
+		while (vrb_vq_has_used(&q->vq)) {
+			struct request *rq;
 
+			if (unlikely(vrb_vq_get_used(&q->vq, &token, &len)))
+				break;		/* broken: see below */
+			rq = token;
 			trace_vrb_used(vdev->index, q->index, q->vq.last_id, len,
 				       q->vq.last_used_idx);
 			trace_vrb_free(vdev->index, q->index, q->vq.last_id,
@@ -362,14 +364,17 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 				blk_mq_complete_request(rq);
 			done++;
 		}
-		if (err == -EIO) {	/* broken: reported by the ring core */
-			trace_vrb_broken(vdev->index, q->index,
-					 READ_ONCE(q->vq.used->idx),
-					 q->vq.last_used_idx);
-			vrb_pci_schedule_reset(vdev, "queue broken");
-			break;
-		}
 	} while (!vrb_vq_enable_cb(&q->vq));
+
+	/*
+	 * The ring core found the device breaking the rules (and said why,
+	 * once).  Its requests are failed and the ring rebuilt by a reset.
+	 */
+	if (unlikely(vrb_vq_is_broken(&q->vq))) {
+		trace_vrb_broken(vdev->index, q->index,
+				 READ_ONCE(q->vq.used->idx), q->vq.last_used_idx);
+		vrb_pci_schedule_reset(vdev, "queue broken");
+	}
 
 	q->stats.completed += done;
 	if (!done)

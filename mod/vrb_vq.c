@@ -211,6 +211,31 @@ void vrb_vq_set_broken(struct vrb_vq *vq, const char *why)
 
 /* ---- Adding a chain (§2.7.13.1, §2.7.13.2) -------------------------- */
 
+/* Flags of buffer @i of @n, the first @out of them device-readable. */
+static inline u16 vrb_vq_desc_flags(unsigned int i, unsigned int out,
+				    unsigned int n)
+{
+	return (i < out ? 0 : VRB_DESC_F_WRITE) |
+	       (i + 1 < n ? VRB_DESC_F_NEXT : 0);
+}
+
+/*
+ * Fill in one descriptor (§2.7.5), all four fields at once: the device
+ * only reads it.  Writing the whole struct lets the compiler use two
+ * 8-byte stores instead of four.
+ */
+static inline void vrb_vq_write_desc(struct vrb_desc *d,
+				     const struct vrb_vq_buf *b, u16 flags,
+				     u16 next)
+{
+	*d = (struct vrb_desc){
+		.addr = b->addr,
+		.len = b->len,
+		.flags = flags,
+		.next = next,
+	};
+}
+
 /**
  * vrb_vq_add - publish one request as a chain of buffers (§2.7.13)
  * @vq: the queue.
@@ -267,18 +292,15 @@ int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
 		struct vrb_desc *t = indir->table;
 
 		/* §2.7.5.3.1: the table holds the chain, 0 -> 1 -> 2 ... */
-		for (i = 0; i < n; i++) {
-			t[i].addr = bufs[i].addr;	/* device reads */
-			t[i].len = bufs[i].len;		/* device reads */
-			t[i].flags = (i < out ? 0 : VRB_DESC_F_WRITE) |
-				     (i + 1 < n ? VRB_DESC_F_NEXT : 0);
-			t[i].next = i + 1;
-		}
+		for (i = 0; i < n; i++)
+			vrb_vq_write_desc(&t[i], &bufs[i],
+					  vrb_vq_desc_flags(i, out, n), i + 1);
 		/* ... and one ring descriptor points at it, never with NEXT. */
-		vq->desc[head].addr = indir->addr;
-		vq->desc[head].len = n * sizeof(struct vrb_desc);
-		vq->desc[head].flags = VRB_DESC_F_INDIRECT;
-		vq->desc[head].next = 0;
+		vq->desc[head] = (struct vrb_desc){
+			.addr = indir->addr,
+			.len = n * sizeof(struct vrb_desc),
+			.flags = VRB_DESC_F_INDIRECT,
+		};
 		idx = vq->state[head].next;
 		vq->stats.indirect++;
 	} else {
@@ -288,14 +310,11 @@ int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
 		 * driver's shadow, never from the table the device can see.
 		 */
 		for (i = 0, idx = head; i < n; i++) {
-			struct vrb_desc *d = &vq->desc[idx];
+			u16 next = vq->state[idx].next;
 
-			d->addr = bufs[i].addr;		/* device reads */
-			d->len = bufs[i].len;		/* device reads */
-			d->flags = (i < out ? 0 : VRB_DESC_F_WRITE) |
-				   (i + 1 < n ? VRB_DESC_F_NEXT : 0);
-			d->next = vq->state[idx].next;
-			idx = vq->state[idx].next;
+			vrb_vq_write_desc(&vq->desc[idx], &bufs[i],
+					  vrb_vq_desc_flags(i, out, n), next);
+			idx = next;
 		}
 	}
 	/* Take the chain's descriptors off the free list. */

@@ -243,6 +243,22 @@ static inline bool vrb_vq_is_broken(const struct vrb_vq *vq)
 }
 
 /**
+ * vrb_vq_has_used - has the device published used elements we have not taken?
+ * @vq: the queue.
+ *
+ * A cheap look at used->idx for the drain loop; vrb_vq_get_used() does the
+ * real checks on what the device wrote.
+ *
+ * Context: Caller serializes with other vrb_vq calls on @vq.
+ * Return: true if vrb_vq_get_used() has something to return (or will find
+ * the queue broken).
+ */
+static inline bool vrb_vq_has_used(const struct vrb_vq *vq)
+{
+	return !vq->broken && READ_ONCE(vq->used->idx) != vq->last_used_idx;
+}
+
+/**
  * vrb_vq_num_free - descriptors on the free list
  * @vq: the queue.
  *
