@@ -431,12 +431,14 @@ static ssize_t vrb_dbg_inject_write(struct file *file,
 	char buf[16];
 	int i;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	i = sysfs_match_string(vrb_dbg_inject_names, buf);
+	if (count < sizeof(buf)) {
+		if (copy_from_user(buf, ubuf, count))
+			return -EFAULT;
+		buf[count] = '\0';
+		i = sysfs_match_string(vrb_dbg_inject_names, buf);
+	} else {
+		i = -EINVAL;	/* longer than any name */
+	}
 	if (i < 0) {
 		dev_err(&q->vdev->pdev->dev,
 			"inject: expected none, id_range, non_head, duplicate, idx_jump, len or status\n");
@@ -469,7 +471,11 @@ static ssize_t vrb_dbg_stats_write(struct file *file, const char __user *ubuf,
 	unsigned int val;
 	int err;
 
-	err = kstrtouint_from_user(ubuf, count, 0, &val);
+	/*
+	 * kstrtouint_from_user() quietly parses only the first bytes of a
+	 * long write: refuse anything longer than a number can be.
+	 */
+	err = count > 16 ? -EINVAL : kstrtouint_from_user(ubuf, count, 0, &val);
 	if (err || val != 0) {
 		dev_err(&q->vdev->pdev->dev, "stats: write 0 to reset\n");
 		return -EINVAL;
