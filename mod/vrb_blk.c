@@ -519,14 +519,27 @@ static sector_t vrb_blk_read_capacity(struct vrb_dev *vdev)
  */
 void vrb_blk_config_changed(struct vrb_dev *vdev)
 {
-	sector_t cap = vrb_blk_read_capacity(vdev);
+	u64 cap = vrb_blk_read_capacity(vdev);
 
+	/*
+	 * A device that is gone reads all-ones: that is not a new size.
+	 * Nor is anything the block layer cannot address.
+	 */
+	if (cap == U64_MAX || !pci_device_is_present(vdev->pdev)) {
+		dev_warn(&vdev->pdev->dev, "%s: config change from a device that does not answer: ignored\n",
+			 vdev->disk->disk_name);
+		return;
+	}
+	if (cap > (U64_MAX >> SECTOR_SHIFT)) {
+		dev_warn(&vdev->pdev->dev, "%s: ignoring impossible capacity %llu\n",
+			 vdev->disk->disk_name, cap);
+		return;
+	}
 	if (cap == get_capacity(vdev->disk))
 		return;
 	dev_info(&vdev->pdev->dev, "%s: capacity changed from %llu to %llu sectors\n",
 		 vdev->disk->disk_name,
-		 (unsigned long long)get_capacity(vdev->disk),
-		 (unsigned long long)cap);
+		 (unsigned long long)get_capacity(vdev->disk), cap);
 	set_capacity_and_notify(vdev->disk, cap);
 }
 
@@ -783,6 +796,7 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 	struct device *dev = &vdev->pdev->dev;
 	struct vrb_limits lim;
 	unsigned int depth;
+	u64 cap;
 	u32 v;
 	int err;
 
@@ -845,7 +859,13 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 		 vdev->index);
 	if (vrb_has_feature(vdev, VRB_BLK_F_RO))
 		set_disk_ro(vdev->disk, true);
-	set_capacity(vdev->disk, vrb_blk_read_capacity(vdev));
+	cap = vrb_blk_read_capacity(vdev);
+	if (cap > (U64_MAX >> SECTOR_SHIFT)) {
+		dev_err(dev, "impossible capacity %llu sectors\n", cap);
+		err = -EIO;
+		goto out_put_disk;
+	}
+	set_capacity(vdev->disk, cap);
 
 	err = device_add_disk(dev, vdev->disk, vrb_blk_attr_groups);
 	if (err)
