@@ -11,6 +11,7 @@
 #   make dkms-test       dkms add/build/install/remove (root)
 #   make trace-demo      regenerate docs/walkthrough.md from a real run
 #   make bench           vringblk vs virtio_blk on the same device
+#   make robust          timeouts, unplug, unbind, injected errors, hostile device
 #
 # KDIR defaults to the running kernel's build directory when it has one,
 # else to the newest installed kernel headers (the guest kernel here).
@@ -22,7 +23,7 @@ KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR)) \
 PROJECT := $(CURDIR)
 
 .PHONY: all modules clean lint kunit demo check guest-test dkms-test deps \
-	trace-demo bench
+	trace-demo bench robust
 
 all: modules
 
@@ -57,6 +58,9 @@ trace-demo:
 
 bench:
 	scripts/bench.sh
+
+robust:
+	scripts/robust-test.sh
 
 check:
 	scripts/check.sh
