@@ -22,10 +22,13 @@
 #   --results DIR  logs, results.json (default build/bench, build/bench-smoke)
 #   --no-docs      do not write docs/benchmarks.md and docs/bench.png
 #   --timeout SEC  kill QEMU after SEC seconds (default 1200, smoke 300)
+#   --ktrace       debugging: record vringblk's tracepoints in the guest and
+#                  print the last ones if a run stalls (costs instructions)
 #
 # What happens (details in scripts/bench/*):
 #   1. builds vringblk.ko, the QEMU plugin insncount.so and the static guest
-#      program vrbmark, and an initramfs with virtio_pci/virtio_blk (-V);
+#      programs vrbmark and vrbfrag, and an initramfs with
+#      virtio_pci/virtio_blk (-V);
 #   2. boots ONE guest (one vCPU, TCG) with two identical legacy null-co
 #      disks, the plugin loaded and QEMU's virtio_queue_notify/virtio_notify
 #      trace events going to the same log as the plugin's output;
@@ -51,6 +54,7 @@ build=1
 results=""
 docs=1
 tmo=""
+ktrace=0
 
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -63,6 +67,7 @@ while [[ $# -gt 0 ]]; do
 	--results) results=$2; shift ;;
 	--no-docs) docs=0 ;;
 	--timeout) tmo=$2; shift ;;
+	--ktrace) ktrace=1 ;;
 	-h | --help) sed -n '/^# Usage/,/^# The last/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) vrb_die "unknown option $1 (try --help)" ;;
 	esac
@@ -80,7 +85,7 @@ if [[ $smoke == 1 ]]; then
 	results=${results:-$VRB_ROOT/build/bench-smoke}
 	tmo=${tmo:-300}
 fi
-results=${results:-$VRB_ROOT/build/bench}
+results=$(realpath -m "${results:-$VRB_ROOT/build/bench}")
 tmo=${tmo:-1200}
 start=$SECONDS
 
@@ -123,21 +128,28 @@ fi
 vermagic=$(modinfo -F vermagic "$ko")
 [[ $vermagic == "$kver "* ]] ||
 	vrb_die "$ko was built for '${vermagic%% *}', the guest runs $kver"
-# A copy: the tree's .ko may be rebuilt while we run.
+# A copy: the tree's .ko may be rebuilt while we run.  With it, its
+# sources, for scripts/bench/hotlines.py (source lines of the hot spots).
 cp "$ko" "$bin/vringblk.ko"
+rm -rf "$bin/src"
+mkdir -p "$bin/src"
+cp "$VRB_ROOT"/mod/*.[ch] "$bin/src/"
 
-# The plugin: a shared object QEMU loads (-plugin).  vrbmark: a static
-# program (the initramfs has no libc of its own to spare).
+# The plugin: a shared object QEMU loads (-plugin).  vrbmark (the marks)
+# and vrbfrag (scattered buffers): static guest programs, the initramfs
+# has no libc of its own to spare.
 src=$VRB_ROOT/scripts/bench
 vrb_heavy gcc -Wall -Wextra -Werror -O2 -shared -fPIC -fvisibility=hidden \
 	-o "$bin/insncount.so" "$src/insncount.c"
-vrb_heavy gcc -Wall -Wextra -Werror -O2 -static -o "$bin/vrbmark" \
-	"$src/vrbmark.c"
+for prog in vrbmark vrbfrag; do
+	vrb_heavy gcc -Wall -Wextra -Werror -O2 -static -o "$bin/$prog" \
+		"$src/$prog.c"
+done
 
 initrd=$bin/initramfs
 "$VRB_ROOT/scripts/mkinitramfs.sh" -V -k "$kver" -o "$initrd" \
 	-s "$src/guest-bench.sh" -f "$bin/vringblk.ko:/vringblk.ko" \
-	-f "$bin/vrbmark:/usr/bin/vrbmark"
+	-f "$bin/vrbmark:/usr/bin/vrbmark" -f "$bin/vrbfrag:/usr/bin/vrbfrag"
 
 # ---- the guest -------------------------------------------------------------------
 #
@@ -160,13 +172,18 @@ done
 #   virtio_notify         the device interrupts the driver (after the
 #   virtio_notify_irqfd   EVENT_IDX / NO_INTERRUPT check; irqfd: the path
 #                         QEMU's virtio-blk takes for MSI-X)
+#   virtqueue_pop         the device took a request: its buffer counts
+#                         give the data segments per request
+# Each event is a line written to the log: this costs QEMU some time,
+# the same for both drivers per kick, interrupt and request.
 printf '%s\n' virtio_queue_notify virtio_notify virtio_notify_irqfd \
-	>"$results/trace-events"
+	virtqueue_pop >"$results/trace-events"
 qargs+=(-plugin "$bin/insncount.so" -d plugin -D "$results/qemu.log"
 	-trace "events=$results/trace-events")
 
 words=("vrbtest.bench_reps=$reps" "vrbtest.bench_window=$window"
 	"vrbtest.bench_warmup=$warmup" "vrbtest.bench_syms=$syms"
+	"vrbtest.bench_ktrace=$ktrace"
 	"vrbtest.timeout=$((tmo - 30))")
 [[ -n $jobs ]] && words+=("vrbtest.bench_jobs=$jobs")
 run=("$VRB_ROOT/scripts/qemu-run.sh" -P -B -c 1 -m 1G -t "$tmo"
@@ -176,9 +193,12 @@ accel=$("${run[@]}" -n -- "${qargs[@]}" | sed -n 's/.*-accel \([a-z]*\).*/\1/p')
 # Host load: the load average, and how busy the host's CPUs were while
 # QEMU ran (from /proc/stat), minus QEMU's own CPU time (bash's `times`:
 # CPU time of the children we waited for).
-cpu_busy() {	# prints "busy total" jiffies over all CPUs
-	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
-		print t - $5 - $6, t }' /proc/stat
+cpu_busy() {	# prints "busy steal total" jiffies over all CPUs
+	# user nice system idle iowait irq softirq steal (guest time is
+	# already counted in user): steal is time the hypervisor below us
+	# gave our CPUs to someone else.
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i
+		print t - $5 - $6 - $9, $9, t }' /proc/stat
 }
 # cpu_children VAR: set VAR to the user+system seconds used by the children
 # this shell has waited for (the second line of the `times` builtin, e.g.
@@ -201,12 +221,12 @@ pid=$!
 while kill -0 "$pid" 2>/dev/null && [[ ! -f $results/console.log ]]; do
 	sleep 0.5
 done
-read -r busy0 total0 < <(cpu_busy)
+read -r busy0 steal0 total0 < <(cpu_busy)
 qemu_start=$SECONDS
 rc=0
 wait "$pid" || rc=$?
 qemu_secs=$((SECONDS - qemu_start))
-read -r busy1 total1 < <(cpu_busy)
+read -r busy1 steal1 total1 < <(cpu_busy)
 cpu_children cpu1
 loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ -f $results/console.log ]] || : >"$results/console.log"
@@ -234,12 +254,15 @@ git -C "$VRB_ROOT" diff --quiet HEAD -- mod 2>/dev/null || git_rev+=" with uncom
 	echo "loadavg_before: $loadavg_before"
 	echo "loadavg_after: $loadavg_after"
 	awk -v b="$((busy1 - busy0))" -v t="$((total1 - total0))" \
+		-v st="$((steal1 - steal0))" \
 		-v q0="$cpu0" -v q1="$cpu1" \
 		-v s="$qemu_secs" -v n="$nproc" 'BEGIN {
 		busy = t ? n * b / t : 0; qemu = s ? (q1 - q0) / s : 0
 		printf "host_busy: %.2f of %d cores\n", busy, n
 		printf "qemu_cpu: %.2f cores\n", qemu
-		printf "other_cpu: %.2f cores\n", busy > qemu ? busy - qemu : 0 }'
+		# (parentheses: a bare ">" in a print statement redirects)
+		printf "other_cpu: %.2f cores\n", (busy > qemu ? busy - qemu : 0)
+		printf "steal: %.2f cores\n", t ? n * st / t : 0 }'
 	echo "qemu_secs: $qemu_secs"
 	echo "total_secs: $((SECONDS - start))"
 	echo "source: vringblk at $git_rev, module srcversion $(modinfo -F srcversion "$bin/vringblk.ko")"

@@ -16,14 +16,20 @@
 #                                1 s, unrecorded (1)
 #   vrbtest.bench_syms=0|1       print the kernel's text symbols at the end,
 #                                for per-function counts (1)
+#   vrbtest.bench_frag=MIB       scatter fio's buffers over single pages with
+#                                vrbfrag holding MIB (256; 0: leave memory
+#                                as it comes, transparent huge pages too)
+#   vrbtest.bench_ktrace=0|1     debugging: record vringblk's tracepoints
+#                                (tracefs) and print the last of them when
+#                                a run stalls (0: they cost instructions)
 #
 # What the host gets, on the console, one line each (everything else is
 # commentary):
 #   VRB-BENCH-INFO <key> <value>        configuration (drivers, queues...)
 #   VRB-BENCH-REGION <name> <start> <size>  a module's memory, from
-#                                       /proc/modules, for the plugin's
-#                                       per-page counts (kernel-text: its
-#                                       <start> end <end>)
+#                                       /proc/modules, to attribute the
+#                                       plugin's per-address counts
+#                                       (kernel-text: <start> end <end>)
 #   VRB-BENCH-IRQ <drv> <irq> <name>    interrupt lines of each disk
 #   VRB-BENCH-RUN <seq> <job> <drv> <rep> <disk>   a run starts
 #   VRB-BENCH-D <seq> <line>            its data: fio's JSON, then the
@@ -31,7 +37,10 @@
 #   VRB-BENCH-WINDOW <seq>              this run opened plugin window <seq>
 #   VRB-BENCH-SYMS <base64>             /proc/kallsyms' text symbols,
 #                                       gzip'd, base64 (after all runs)
-#   VRB-BENCH-END <runs>                all done
+#   VRB-BENCH-STALL <seq> ...           fio did not end in time (the
+#                                       driver's state follows)
+#   VRB-BENCH-FAIL <seq> <why>          this run failed (no data)
+#   VRB-BENCH-END <runs> runs, <n> failed   all done
 #
 # Each run: fio starts on one disk; once its I/O is flowing and its ramp
 # time is over, vrbmark snapshots the counters, opens a window of the
@@ -50,6 +59,8 @@ window=$(vrb_param bench_window 4)
 ramp=$(vrb_param bench_ramp 1)
 warmup=$(vrb_param bench_warmup 1)
 syms=$(vrb_param bench_syms 1)
+frag=$(vrb_param bench_frag 256)
+ktrace=$(vrb_param bench_ktrace 0)
 # fio runs past the window by 1 s: the window never sees fio stop.
 runtime=$((window + 2))
 
@@ -229,10 +240,79 @@ run() {
 	# shellcheck disable=SC2086 # $files: one word per file
 	vrbmark "$window" $files >/tmp/mark.out
 	echo "VRB-BENCH-WINDOW $seq"
-	wait "$pid" || { sed 's/^/    /' /tmp/fio.err; die "fio failed ($job on $disk)"; }
 
+	# fio should end about 1 s after the window.  If it is still there
+	# 10 s later, the disk is stuck: show the driver's view now, before
+	# the block layer's 30 s timeout makes the driver reset the device.
+	t=0
+	while kill -0 "$pid" 2>/dev/null && [ "$t" -lt 100 ]; do
+		usleep 100000
+		t=$((t + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "VRB-BENCH-STALL $seq $job $drv: fio still running 10 s after its end"
+		dump_state "$drv" "$disk"
+	fi
+	if ! wait "$pid"; then
+		sed 's/^/    /' /tmp/fio.err | tail -n 20
+		echo "VRB-BENCH-FAIL $seq fio failed ($job on $disk)"
+		dump_state "$drv" "$disk"
+		return 1
+	fi
 	sed "s/^/VRB-BENCH-D $seq /" /tmp/fio.json /tmp/mark.out
 }
+
+# dump_state DRV DISK: what the driver and the block layer think is going
+# on, for a human reading the console log after a stall or failure.
+dump_state() {
+	local f
+	echo "--- /sys/block/$2/inflight: $(cat "/sys/block/$2/inflight")"
+	grep -E "vringblk|virtio" /proc/interrupts
+	if [ "$1" = vringblk ]; then
+		for f in ring stats descs; do
+			echo "--- $DBG/vringblk0/vq0/$f"
+			head -n 60 "$DBG/vringblk0/vq0/$f"
+		done
+	fi
+	dmesg | tail -n 20
+	if [ "$ktrace" = 1 ]; then
+		echo 0 >/sys/kernel/tracing/tracing_on
+		echo "--- the last vringblk tracepoints"
+		tail -n 80 /sys/kernel/tracing/trace
+	fi
+}
+
+# ---- scattered buffers -----------------------------------------------------
+#
+# The work of a driver (and of the block layer) per request grows with the
+# number of data segments, i.e. with how many physically contiguous runs
+# fio's buffer has.  Left to chance, a 1 MiB write has 1 segment when fio
+# got a transparent huge page, 30 when not: the same driver then looks 2x
+# faster or slower from one run to the next.  So: no transparent huge
+# pages, and vrbfrag (scripts/bench/vrbfrag.c) leaves only isolated free
+# pages behind, so that every 4 KiB of every buffer is its own segment.
+
+if [ "$frag" -gt 0 ]; then
+	echo never >/sys/kernel/mm/transparent_hugepage/enabled
+	vrbfrag "$frag" >/tmp/frag.out 2>&1 &
+	t=0
+	until grep -q ready /tmp/frag.out; do
+		[ "$t" -lt 600 ] || die "vrbfrag did not get ready: $(cat /tmp/frag.out)"
+		usleep 100000
+		t=$((t + 1))
+	done
+	info buffers "scattered 4 KiB pages (no THP; vrbfrag $frag MiB)"
+else
+	info buffers "as allocated (THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled))"
+fi
+
+# Debugging only: vringblk's tracepoints into the kernel's trace buffer,
+# shown by dump_state() when a run stalls.
+if [ "$ktrace" = 1 ]; then
+	echo 4096 >/sys/kernel/tracing/buffer_size_kb
+	echo 1 >/sys/kernel/tracing/events/vringblk/enable
+	info ktrace "vringblk tracepoints on (instruction counts include them)"
+fi
 
 # Warm-up: under TCG the first execution of any code is slow (QEMU
 # translates it), so run every job once on each disk before measuring.
@@ -249,6 +329,7 @@ if [ "$warmup" = 1 ]; then
 fi
 
 seq=0
+failed=0
 rep=1
 while [ "$rep" -le "$reps" ]; do
 	for job in $(echo "$jobs" | tr , ' '); do
@@ -261,7 +342,7 @@ while [ "$rep" -le "$reps" ]; do
 		fi
 		for drv in $order; do
 			seq=$((seq + 1))
-			run "$seq" "$job" "$drv" "$rep"
+			run "$seq" "$job" "$drv" "$rep" || failed=$((failed + 1))
 		done
 	done
 	rep=$((rep + 1))
@@ -273,4 +354,4 @@ if [ "$syms" = 1 ]; then
 	awk '$2 ~ /^[tTwW]$/' /proc/kallsyms | gzip -1 | base64 |
 		sed 's/^/VRB-BENCH-SYMS /'
 fi
-echo "VRB-BENCH-END $seq"
+echo "VRB-BENCH-END $seq runs, $failed failed"

@@ -12,9 +12,10 @@
  *	66 87 db	xchg %bx,%bx	start a window (clear all counts)
  *	66 87 c9	xchg %cx,%cx	stop it (print the counts)
  *
- * Both are no-ops for the CPU (a register exchanged with itself), which a
- * compiler never emits, so nothing else triggers them by accident.  The
- * guest program scripts/bench/vrbmark.c executes them.
+ * Both are no-ops for the CPU (a register exchanged with itself) that
+ * compilers do not emit, so nothing else triggers them by accident (and if
+ * something did, the host would see more windows than runs and say so).
+ * The guest program scripts/bench/vrbmark.c executes them.
  *
  * At each stop the plugin prints, through QEMU's log (-D FILE -d plugin):
  *
@@ -29,9 +30,9 @@
  * instructions executed in the blocks that start at that address.  The host
  * knows from the guest's /proc/modules and /proc/kallsyms which module and
  * which function each address belongs to, and adds them up
- * (scripts/bench/report.py).  The same log
- * holds QEMU's trace events (-trace), so events between "start N" and
- * "stop N" happened inside window N.
+ * (scripts/bench/report.py).  The same log holds QEMU's trace events
+ * (-trace), so events between "start N" and "stop N" happened inside
+ * window N.
  *
  * How the counting works: QEMU translates guest code in translation blocks
  * (TBs, straight-line runs of instructions ending at a branch).  For each

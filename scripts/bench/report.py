@@ -86,6 +86,7 @@ class Run:
         self.window = None      # plugin window number
         self.m = {}             # metric name -> value
         self.fn = {}            # function -> instructions per I/O
+        self.problems = []      # VRB-BENCH-STALL / -FAIL lines
 
 
 def parse_console(path):
@@ -132,6 +133,11 @@ def parse_console(path):
                 nwin += 1
                 if int(rest) in by_seq:
                     by_seq[int(rest)].window = nwin
+            elif tag in ("VRB-BENCH-STALL", "VRB-BENCH-FAIL"):
+                seq = rest.split()[0]
+                if seq.isdigit() and int(seq) in by_seq:
+                    by_seq[int(seq)].problems.append(
+                        "%s: %s" % (tag[len("VRB-BENCH-"):].lower(), rest))
             elif tag == "VRB-BENCH-SYMS":
                 syms_b64.append(rest.strip())
             elif tag == "VRB-BENCH-END":
@@ -163,7 +169,8 @@ def symbol_of(syms, addrs, addr):
 
 
 def parse_qemu_log(path):
-    """Return {window: {"kicks", "notifies", "user", "kernel", "addrs"}}."""
+    """Return {window: {"kicks", "notifies", "pops", "segs", "user",
+    "kernel", "addrs"}}."""
     wins, cur = {}, None
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", errors="replace") as f:
@@ -174,7 +181,8 @@ def parse_qemu_log(path):
             if w[0] == "insncount:":
                 if w[1] == "start":
                     cur = int(w[2])
-                    wins[cur] = {"kicks": 0, "notifies": 0, "addrs": {},
+                    wins[cur] = {"kicks": 0, "notifies": 0, "pops": 0,
+                                 "segs": 0, "addrs": {},
                                  "user": None, "kernel": None}
                 elif w[1] == "stop" and len(w) >= 7:
                     n = int(w[2])
@@ -191,6 +199,12 @@ def parse_qemu_log(path):
                     wins[cur]["kicks"] += 1
                 elif w[0] in ("virtio_notify", "virtio_notify_irqfd"):
                     wins[cur]["notifies"] += 1
+                elif w[0] == "virtqueue_pop" and len(w) >= 9:
+                    # "vq P elem P in_num N out_num N": the buffers of
+                    # one request, indirect tables resolved: header,
+                    # data segments, status.
+                    wins[cur]["pops"] += 1
+                    wins[cur]["segs"] += int(w[6]) + int(w[8]) - 2
     return wins
 
 
@@ -300,6 +314,8 @@ def analyse(runs, wins, regions, irqs, syms):
             continue
         m["kicks_per_io"] = w["kicks"] / ios
         m["irqs_per_io"] = w["notifies"] / ios
+        if w["pops"]:
+            m["segs_per_request"] = w["segs"] / w["pops"]
         m["kernel_per_io"] = w["kernel"] / ios
         m["user_per_io"] = w["user"] / ios
         per = {}
@@ -382,6 +398,19 @@ def markdown(runs, info, meta, jobs, png):
       "exact and repeatable; they are what the driver controls.")
     p("")
 
+    bad = [r for r in runs if r.problems]
+    if bad:
+        p("## Runs that went wrong")
+        p("")
+        p("These runs are missing from the numbers below (and count as "
+          "failures of `make check`'s smoke test); the console log "
+          "(`build/bench/console.log`) has the driver's state at the time.")
+        p("")
+        for r in bad:
+            p("- run %d (%s on %s, repetition %d): %s" % (
+                r.seq, r.job, r.drv, r.rep, "; ".join(r.problems)))
+        p("")
+
     # -- headline: the issue's targets
     p("## Targets (issue 5)")
     p("")
@@ -463,13 +492,20 @@ def markdown(runs, info, meta, jobs, png):
       "`virtio_notify_irqfd` (sent after EVENT_IDX suppression).  An *I/O* "
       "is one of fio's (bytes transferred / block size); *requests/IO* says "
       "into how many block-layer requests the block layer split it "
-      "(`max_segments`, `max_sectors_kb`).")
+      "(`max_segments`, `max_sectors_kb`); *segments/request*: data "
+      "buffers per request as the device saw them (trace event "
+      "`virtqueue_pop`: its buffers minus header and status).  fio's "
+      "buffers are scattered over single pages on purpose (see Method), so "
+      "a 128k request has 32 segments and a 1M write becomes two requests "
+      "of 128, in every run, on both drivers.")
     p("")
     p("| job | driver | driver insns/IO | guest kernel insns/IO | "
-      "fio (user) insns/IO | kicks/IO | irqs/IO | requests/IO |")
-    p("|---|---|---:|---:|---:|---:|---:|---:|")
+      "fio (user) insns/IO | kicks/IO | irqs/IO | requests/IO | "
+      "segments/request |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     cost = (("driver_per_io", 0), ("kernel_per_io", 0), ("user_per_io", 0),
-            ("kicks_per_io", 3), ("irqs_per_io", 3), ("requests_per_io", 2))
+            ("kicks_per_io", 3), ("irqs_per_io", 3), ("requests_per_io", 2),
+            ("segs_per_request", 1))
     for job in jobs:
         for n, d in enumerate(DRIVERS):
             cols = [JOBS[job][0] if n == 0 else "", d]
@@ -573,6 +609,9 @@ def markdown(runs, info, meta, jobs, png):
           info.get("runtime", "?"), info.get("ramp", "?"),
           "; ".join("%s `%s`" % (j, info.get("job." + j, "?"))
                     for j in jobs)))
+    p("- **fio's buffers**: %s: each 4 KiB of a buffer is its own data "
+      "segment (`scripts/bench/vrbfrag.c` says why), so the 128k and 1M "
+      "jobs cost the same in every run." % info.get("buffers", "?"))
     p("- **Windows**: once fio's I/O flows and its ramp time has passed, "
       "the guest program `vrbmark` snapshots `/sys/block/<disk>/stat`, "
       "`/proc/interrupts` and vringblk's debugfs stats, executes a marker "
@@ -590,12 +629,13 @@ def markdown(runs, info, meta, jobs, png):
         meta.get("accel", "?")))
     p("- **Host load**: load average %s before, %s after; during the guest "
       "run the host's CPUs were %s busy, QEMU itself used %s (other "
-      "processes: %s).  QEMU ran %s s (boot and all runs); `make bench` "
-      "took %s s including the wait for the heavy-work lock." % (
+      "processes: %s; time stolen by the hypervisor below the host: %s).  "
+      "QEMU ran %s s (boot and all runs); `make bench` took %s s including "
+      "the wait for the heavy-work lock." % (
           meta.get("loadavg_before", "?"), meta.get("loadavg_after", "?"),
           meta.get("host_busy", "?"), meta.get("qemu_cpu", "?"),
-          meta.get("other_cpu", "?"), meta.get("qemu_secs", "?"),
-          meta.get("total_secs", "?")))
+          meta.get("other_cpu", "?"), meta.get("steal", "?"),
+          meta.get("qemu_secs", "?"), meta.get("total_secs", "?")))
     p("- **Source**: %s." % meta.get("source", "?"))
     p("")
     functions(p, runs, jobs)
@@ -752,6 +792,10 @@ def check(runs, jobs, ended, wins):
             print("bench: FAIL %s: %s" % (name, why))
 
     case("guest-finished", ended, "no VRB-BENCH-END on the console")
+    for r in runs:
+        for what in r.problems:
+            print("bench: run %d (%s on %s): %s" % (r.seq, r.job, r.drv,
+                                                    what))
     case("plugin-windows", len(wins) == len(runs) and runs,
          "%d plugin windows for %d runs" % (len(wins), len(runs)))
     need = ("iops", "lat_mean_us", "lat_p99_us", "window_ios",
