@@ -258,6 +258,7 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return nranges == -EOPNOTSUPP ? BLK_STS_NOTSUPP : BLK_STS_IOERR;
 	/* A buffer the device returns without writing the status fails. */
 	vreq->dma->status = VRB_STATUS_UNWRITTEN;
+	vreq->nudged = false;
 
 	sts = vrb_blk_map_data(vdev, rq, vreq);
 	if (sts)
@@ -424,18 +425,30 @@ unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev)
 
 /*
  * blk-mq's timeout hook: the device sat on a request for io_timeout.
- * Virtio-blk has no abort command, so the only remedy is a reset, which
- * fails this request and every other one in flight (see
- * vrb_pci_reset_work()).  Keep the timer running until the reset work
- * completes the request.
+ *
+ * First, kick the queue once more: a device that went idle without
+ * seeing our last avail->idx (a lost notification) simply resumes.  This
+ * is seen under QEMU's single-vCPU TCG, which does not turn guest
+ * barriers into host fences, so Barrier B cannot order against QEMU's
+ * I/O thread.  If the request times out again, virtio-blk has no abort
+ * command: the only remedy is a reset, which fails this request and
+ * every other one in flight (see vrb_pci_reset_work()).  Keep the timer
+ * running until the reset work completes the request.
  */
 static enum blk_eh_timer_return vrb_blk_timeout(struct request *rq)
 {
 	struct vrb_dev *vdev = rq->q->queuedata;
+	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
 
-	dev_warn(&vdev->pdev->dev, "%s: %s request (tag %d, sector %llu) timed out\n",
+	dev_warn(&vdev->pdev->dev, "%s: %s request (tag %d, sector %llu) timed out%s\n",
 		 vdev->disk->disk_name, blk_op_str(req_op(rq)), rq->tag,
-		 (unsigned long long)blk_rq_pos(rq));
+		 (unsigned long long)blk_rq_pos(rq),
+		 vreq->nudged ? "" : ", kicking the queue again");
+	if (!vreq->nudged) {
+		vreq->nudged = true;
+		vrb_pci_notify(vdev, rq->mq_hctx->queue_num);
+		return BLK_EH_RESET_TIMER;
+	}
 	vrb_pci_schedule_reset(vdev, "request timed out");
 	return BLK_EH_RESET_TIMER;
 }

@@ -215,6 +215,7 @@ struct vrb_req_dma {
  * @indir: this request's indirect table in the same slot.
  * @nents: sg entries built by blk_rq_map_sg().
  * @mapped: entries dma_map_sg() returned, 0 if nothing is mapped.
+ * @nudged: this request already timed out once and the queue was kicked.
  * @nbufs: entries of @bufs in use.
  * @out: how many of them the device reads (the rest it writes).
  * @bufs: the chain handed to vrb_vq_add(): header, ranges, data, status;
@@ -227,6 +228,7 @@ struct vrb_req {
 	struct vrb_vq_indir indir;
 	int nents;
 	int mapped;
+	bool nudged;
 	unsigned int nbufs;
 	unsigned int out;
 	struct vrb_vq_buf *bufs;
