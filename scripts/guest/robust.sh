@@ -1,0 +1,1604 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+#
+# robust.sh - guest side of scripts/robust-test.sh: vringblk in a broken
+# world (issue 6) and its debugfs counters checked against what fio did
+# (issue 4).  One scenario per boot, named on the kernel command line:
+#
+#   vrbtest.scenario=NAME   run s_NAME below
+#   vrbtest.long=0|1        the long forms (more data, more cycles)
+#   vrbtest.disks=N         disks to wait for at insmod
+#   vrbtest.sizeI=BYTES     disk I's size
+#   (and per-scenario values: bad_read, bad_write, resize_to, plug_size,
+#   cycles)
+#
+# Host actions: "VRB-WAIT <tag>" on the console asks the host runner to
+# act (throttle the disk, unplug it...); the runner answers "VRB-ACK <tag>
+# ok|fail" on the second serial port, /dev/ttyS1, read here by host().
+#
+# Each check prints one "VRB-RESULT PASS|FAIL|SKIP <case>" line (lib.sh).
+
+# shellcheck source=lib.sh
+. /vrb/lib.sh
+
+scenario=$(vrb_param scenario none)
+long=$(vrb_param long 0)
+disk0=$(vrb_disk 0)
+dev0=/dev/$disk0
+DBG=$VRB_DEBUGFS
+T=/sys/kernel/tracing
+PCIDRV=/sys/bus/pci/drivers/$VRB_DRIVER
+
+# A 4 MiB random pattern; its md5 is the reference.
+dd if=/dev/urandom of=/tmp/pat bs=64k count=64 status=none
+pat_md5=$(vrb_md5 /tmp/pat)
+
+# Informational messages (reset done, capacity changed...) stay out of
+# the console; the tests read them with dmesg.
+dmesg -n 5
+
+# ---- helpers: time, background jobs, the kernel log -------------------------
+
+# now_ms: milliseconds since boot, from /proc/uptime (10 ms resolution).
+now_ms() {
+	local up s f
+	read -r up _ </proc/uptime
+	s=${up%.*}
+	f=${up#*.}
+	f=${f#0}
+	echo $((s * 1000 + f * 10))
+}
+
+# bg_start NAME CMD...: run CMD in the background; its output goes to
+# /tmp/NAME.out, its exit status to /tmp/NAME.rc once it ends.
+bg_start() {
+	local name=$1
+	shift
+	rm -f "/tmp/$name.rc"
+	("$@" >"/tmp/$name.out" 2>&1; echo $? >"/tmp/$name.rc") &
+}
+
+# bg_wait NAME SECONDS: wait for NAME to end; return its exit status, or
+# 124 if it still runs after SECONDS.
+bg_wait() {
+	local n=$(($2 * 10))
+	while [ ! -s "/tmp/$1.rc" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 124
+		usleep 100000
+	done
+	return "$(cat "/tmp/$1.rc")"
+}
+
+# bg_ends NAME SECONDS: a check that NAME ends in time, whatever its status.
+bg_ends() {
+	local rc=0
+	bg_wait "$1" "$2" || rc=$?
+	tail -n 5 "/tmp/$1.out"
+	if [ "$rc" = 124 ]; then
+		echo "$1 still running after $2 s; blocked tasks:"
+		echo w >/proc/sysrq-trigger
+		return 1
+	fi
+	echo "$1 ended with status $rc"
+}
+
+# dmesg_mark, then dmesg_new: the kernel log lines since the mark.  The
+# host boots with log_buf_len=4M, so nothing scrolls away in one boot.
+dmesg_mark() {
+	DMARK=$(dmesg | wc -l)
+}
+dmesg_new() {
+	dmesg | tail -n +$((DMARK + 1))
+}
+
+# dmesg_has REGEX: the log since the mark has a matching line.
+dmesg_has() {
+	dmesg_new | grep -qE "$1" || {
+		echo "no kernel message matching '$1' since the mark"
+		return 1
+	}
+}
+
+# dmesg_lacks REGEX: ... and not this one.
+dmesg_lacks() {
+	if dmesg_new | grep -E "$1"; then
+		echo "unexpected kernel message matching '$1'"
+		return 1
+	fi
+}
+
+# ---- helpers: talking to the host -------------------------------------------
+
+if [ -c /dev/ttyS1 ]; then
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	exec 3<>/dev/ttyS1
+fi
+
+# host TAG [SECONDS]: ask the host runner for action TAG, wait for its
+# answer (default 60 s).  Succeeds if the host says it did it.  The
+# request goes to /dev/console itself: vrb_check keeps a check's output.
+host() {
+	host_request "$1"
+	host_wait "$@"
+}
+
+# host_request TAG: only ask; host_wait TAG [SECONDS]: only wait.
+host_request() {
+	echo "VRB-WAIT $1" >/dev/console
+}
+
+host_wait() {
+	local tag=$1 t=${2:-60} line end
+	end=$(($(now_ms) + t * 1000))
+	# One long read per line: a read that times out loses what it had
+	# read of a line so far.
+	# shellcheck disable=SC3045 # busybox ash has read -t
+	while [ "$(now_ms)" -lt "$end" ] && read -r -t "$t" line <&3; do
+		case $line in
+		"VRB-ACK $tag ok") return 0 ;;
+		"VRB-ACK $tag "*) echo "host: $line"; return 1 ;;
+		*) echo "host: ignoring '$line'" ;;
+		esac
+	done
+	echo "no answer from the host for $tag"
+	return 1
+}
+
+# host_do TAG: host, and a FAIL "ack-TAG" if it did not work (the runner
+# records its own side as "host-TAG").
+host_do() {
+	host "$1" >/tmp/host.out 2>&1 && return 0
+	vrb_fail "ack-$1" "$(tail -n 1 /tmp/host.out)"
+	return 1
+}
+
+# label VALUE: VALUE as part of a case name (no spaces, not empty).
+label() {
+	if [ -z "$1" ]; then
+		echo empty
+	else
+		echo "$1" | tr ' ' _ | cut -c1-20
+	fi
+}
+
+# ---- helpers: the driver's views --------------------------------------------
+
+# qstat DISK KEY: KEY from the stats of every queue of DISK, summed.
+qstat() {
+	cat "$DBG/$1"/vq*/stats |
+		awk -v k="$2" '$1 == k { s += $2 } END { print s + 0 }'
+}
+
+# qstat_max DISK KEY: the largest KEY over the queues of DISK.
+qstat_max() {
+	cat "$DBG/$1"/vq*/stats |
+		awk -v k="$2" '$1 == k && $2 > m { m = $2 } END { print m + 0 }'
+}
+
+# nqueues DISK: how many virtqueues DISK has.
+nqueues() {
+	set -- "$DBG/$1"/vq*
+	echo $#
+}
+
+# stats_reset DISK: write 0 to every queue's stats.
+stats_reset() {
+	local f
+	for f in "$DBG/$1"/vq*/stats; do
+		echo 0 >"$f" || return 1
+	done
+}
+
+# ring_val FILE LABEL: the number after "LABEL:" in a ring view.
+ring_val() {
+	sed -n "s/^$2: *\\([0-9][0-9]*\\).*/\\1/p" "$1"
+}
+
+# ring_sum DISK LABEL: ring_val over all queues of DISK, summed.
+ring_sum() {
+	local f s=0 v
+	for f in "$DBG/$1"/vq*/ring; do
+		v=$(ring_val "$f" "$2")
+		s=$((s + v))
+	done
+	echo "$s"
+}
+
+# ring_settled DISK: every queue of an idle disk has all its descriptors
+# free, nothing in flight, and indices that agree with each other.
+ring_settled() {
+	local q why
+	for q in "$DBG/$1"/vq*; do
+		why=$(ring_settled_q "$q") && continue
+		sed 's/^/    /' "$q/ring"
+		echo "$why"
+		return 1
+	done
+}
+
+ring_settled_q() {
+	local r=/tmp/ring.txt v=${1##*/} num free ai ui
+	cat "$1/ring" >"$r" || return 1
+	num=$(ring_val "$r" "queue size")
+	free=$(sed -n 's/^free descriptors: *\([0-9]*\) of.*/\1/p' "$r")
+	ai=$(ring_val "$r" "avail.idx")
+	ui=$(ring_val "$r" "used.idx")
+	expect_eq "$v free descriptors" "$free" "$num" &&
+	expect_eq "$v chains in flight" \
+		"$(ring_val "$r" "chains in flight")" 0 &&
+	expect_eq "$v avail.idx in memory" "$ai" \
+		"$(sed -n 's/^avail.idx:.*(shadow \([0-9]*\)).*/\1/p' "$r")" &&
+	expect_eq "$v used.idx seen by the driver" "$ui" \
+		"$(sed -n 's/^used.idx:.*(last seen by driver \([0-9]*\)).*/\1/p' "$r")" &&
+	expect_eq "$v used.idx" "$ui" "$ai" &&
+	expect_eq "$v avail.flags" \
+		"$(($(sed -n 's/^avail.flags: *\([0-9a-fx]*\).*/\1/p' "$r")))" 0 &&
+	expect_eq "$v broken" "$(sed -n 's/^broken: *//p' "$r")" no ||
+		return 1
+	# With EVENT_IDX: the driver asks for an interrupt at the next used
+	# entry, QEMU for a kick at the next available one.
+	if grep -q '^used_event:' "$r"; then
+		expect_eq "$v used_event" "$(ring_val "$r" used_event)" "$ui" &&
+		expect_eq "$v avail_event" "$(ring_val "$r" avail_event)" \
+			"$ai" || return 1
+	fi
+	# The descriptor table view says the same: all free.
+	expect_eq "$v descs header" "$(head -n 1 "$1/descs")" \
+		"$num descriptors, $num free (driver-private free list)" &&
+	expect_eq "$v descs lines marked free" \
+		"$(grep -c '| free$' "$1/descs")" "$num"
+}
+
+# has_feature DISK NAME: NAME was negotiated (debugfs "features").
+has_feature() {
+	grep '^negotiated' "$DBG/$1/features" | grep -qw "$2"
+}
+
+# disk_bdf DISK: the PCI address of the function behind DISK.
+disk_bdf() {
+	basename "$(readlink -f "/sys/block/$1/device")"
+}
+
+# wait_gone PATH [SECONDS]: wait until PATH no longer exists (default 10).
+wait_gone() {
+	local n=$((${2:-10} * 10))
+	while [ -e "$1" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "$1 still there after ${2:-10} s"; return 1; }
+		usleep 100000
+	done
+}
+
+# inflight DISK: requests the block layer has in flight on DISK.
+inflight() {
+	awk '{ print $1 + $2 }' "/sys/block/$1/inflight"
+}
+
+# wait_idle DISK: wait until the block layer has nothing in flight.
+wait_idle() {
+	local n=100
+	while [ "$(inflight "$1")" != 0 ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "$1 still busy"; return 1; }
+		usleep 100000
+	done
+}
+
+# diskstat DISK FIELD: a field of /sys/block/DISK/stat (1 = read I/Os,
+# 5 = write I/Os, 12 = discard I/Os, 16 = flush I/Os).
+diskstat() {
+	awk -v f="$2" '{ print $f + 0 }' "/sys/block/$1/stat"
+}
+
+# disk_requests DISK: requests the block layer completed (reads + writes
+# + discards + flushes); write-zeroes count as writes.
+disk_requests() {
+	awk '{ print $1 + $5 + $12 + $16 }' "/sys/block/$1/stat"
+}
+
+# block_md5 FILE BLOCK [BS]: md5 of one block, read with O_DIRECT.
+block_md5() {
+	vrb_md5 "$1" "$2" 1 "${3:-4k}" direct
+}
+
+# write_pattern DEV [SEEK_64K]: the 4 MiB pattern at SEEK (64 KiB units).
+write_pattern() {
+	dd if=/tmp/pat of="$1" bs=64k seek="${2:-0}" oflag=direct status=none
+}
+
+# check_pattern DEV [SKIP_64K]: the pattern is still there.
+check_pattern() {
+	expect_eq "md5 of the pattern at ${2:-0} x 64k" \
+		"$(vrb_md5 "$1" "${2:-0}" 64 64k direct)" "$pat_md5"
+}
+
+# fio_verify DEV [OFFSET [SIZE [QD]]]: random writes, read back, crc32c;
+# fails if fio wrote nothing (an offset past the end, say).
+fio_verify() {
+	fio --name=verify --filename="$1" --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=4k --iodepth="${4:-16}" \
+		--offset="${2:-16m}" --size="${3:-4m}" --verify=crc32c \
+		--verify_fatal=1 --randrepeat=0 >/tmp/fio.out 2>&1 ||
+		{ cat /tmp/fio.out; return 1; }
+	grep -qE 'issued rwts: total=[0-9]+,[1-9]' /tmp/fio.out ||
+		{ cat /tmp/fio.out; echo "fio wrote nothing"; return 1; }
+}
+
+# fio_errors FILE: errors fio counted with continue_on_error.
+fio_errors() {
+	sed -n 's/.*errors *: total=\([0-9]*\).*/\1/p' "$1" |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+# expect_eio FILE: FILE (a command's stderr) says Input/output error.
+expect_eio() {
+	grep -q 'Input/output error' "$1" || {
+		echo "expected EIO, got: $(cat "$1")"
+		return 1
+	}
+}
+
+# ---- counters: debugfs agrees with what fio did (issue 4) --------------------
+#
+# The invariants, from the code (mod/vrb_vq.c, mod/vrb_blk.c):
+#   - every request the block layer sends to the driver is one chain:
+#     added == used == completed == requests in /sys/block/X/stat
+#     (reads + writes + discards + flushes), as long as no reset failed
+#     any, minus one per fsync(): the block layer counts an fsync twice,
+#     as a zero-length write (the empty flush bio's own request, which
+#     the flush machinery completes without the driver) and as a flush
+#     (the request the driver gets; concurrent fsyncs may share one);
+#   - a FLUSH is the only chain of 2 buffers (header, status): the
+#     vrb_add tracepoint's 2-buffer chains == flushes in /sys/block/X/stat;
+#   - with INDIRECT_DESC every chain is indirect (indirect == added) and
+#     takes its buffers + 1 descriptors; without it, its buffers: so
+#     descs == sum of the vrb_add tracepoint's bufs (+ added if indirect),
+#     and a 4 KiB read (header, data, status) takes 3 (+1);
+#   - each kick decision is a kick or a suppressed kick, and at QD1 there is
+#     one per request; each interrupt that finds work completes >= 1, and at
+#     QD1 exactly 1: irqs - spurious == completed;
+#   - a refused add is a stall: full == stalls, restarts <= stalls;
+#   - at rest: all descriptors free, nothing in flight, avail.idx ==
+#     used.idx == what the driver last saw; avail.idx moved by "added".
+
+s_counters() {
+	local i=0 n
+	n=$(vrb_param disks 1)
+	vrb_check load vrb_load || return 0
+	while [ "$i" -lt "$n" ]; do
+		counters_disk "$(vrb_disk "$i")"
+		i=$((i + 1))
+	done
+}
+
+counters_disk() {
+	local d=$1 ind=0 req0 rd0 av0
+	has_feature "$d" INDIRECT_DESC && ind=1
+	vrb_say "$d: $(nqueues "$d") queue(s), indirect=$ind"
+	wait_idle "$d"
+	vrb_check "$d/stats-reset-zeroes" check_stats_zero "$d"
+
+	# Phase 1: 200 random 4 KiB reads at QD1.
+	req0=$(disk_requests "$d")
+	rd0=$(diskstat "$d" 1)
+	av0=$(ring_sum "$d" avail.idx)
+	fio --name=qd1 --filename="/dev/$d" --direct=1 --ioengine=libaio \
+		--rw=randread --bs=4k --iodepth=1 --size=16m --number_ios=200 \
+		--randrepeat=0 >/tmp/fio.out 2>&1 || cat /tmp/fio.out
+	wait_idle "$d"
+	vrb_check "$d/qd1/diskstats-match-fio" check_qd1_diskstats "$d" \
+		"$req0" "$rd0"
+	vrb_check "$d/qd1/added-used-completed" check_added "$d" 200
+	vrb_check "$d/qd1/descs-indirect" check_qd1_descs "$d" "$ind"
+	vrb_check "$d/qd1/kicks" check_qd1_kicks "$d"
+	vrb_check "$d/qd1/irqs" check_qd1_irqs "$d"
+	vrb_check "$d/qd1/no-stall-no-error" check_quiet_counters "$d" 1
+	vrb_check "$d/qd1/avail-idx-moved" check_avail_moved "$d" "$av0"
+	vrb_check "$d/qd1/ring-settled" ring_settled "$d"
+
+	# Phase 2: a mix of sizes, depths and operations, traced.
+	stats_reset "$d"
+	cp "/sys/block/$d/stat" /tmp/stat0
+	av0=$(ring_sum "$d" avail.idx)
+	echo 0 >"$T/tracing_on"
+	echo >"$T/trace"
+	echo 1 >"$T/events/vringblk/vrb_add/enable"
+	echo 1 >"$T/events/vringblk/vrb_kick/enable"
+	echo 1 >"$T/tracing_on"
+	counters_mixed_load "$d"
+	wait_idle "$d"
+	echo 0 >"$T/tracing_on"
+	echo 0 >"$T/events/vringblk/enable"
+	grep " $d vq" "$T/trace" >/tmp/trace.txt
+	vrb_say "$d after the mixed load:"
+	cat "$DBG/$d"/vq*/stats | sed 's/^/    /'
+	vrb_check "$d/mixed/added-equals-diskstats" check_mixed_added "$d"
+	vrb_check "$d/mixed/flushes-match-trace" check_mixed_flushes "$d"
+	vrb_check "$d/mixed/trace-agrees" check_trace "$d" "$ind"
+	vrb_check "$d/mixed/indirect" expect_eq indirect \
+		"$(qstat "$d" indirect)" $(($(qstat "$d" added) * ind))
+	vrb_check "$d/mixed/irqs-complete-work" check_irqs_le "$d"
+	vrb_check "$d/mixed/stalls-restarts" check_quiet_counters "$d" 0
+	vrb_check "$d/mixed/avail-idx-moved" check_avail_moved "$d" "$av0"
+	vrb_check "$d/mixed/ring-settled" ring_settled "$d"
+	vrb_check "$d/mixed/rings-view" check_rings_view "$d"
+}
+
+check_stats_zero() {
+	stats_reset "$1" || return 1
+	if cat "$DBG/$1"/vq*/stats | awk '$2 + 0 != 0 { print; bad = 1 }
+		END { exit bad }'; then
+		return 0
+	fi
+	echo "counters not zero after writing 0"
+	return 1
+}
+
+# check_qd1_diskstats DISK REQS0 READS0
+check_qd1_diskstats() {
+	grep -E 'issued rwts' /tmp/fio.out
+	expect_eq "reads in /sys/block/$1/stat" \
+		$(($(diskstat "$1" 1) - $3)) 200 &&
+	expect_eq "all requests in /sys/block/$1/stat" \
+		$(($(disk_requests "$1") - $2)) 200
+}
+
+# check_added DISK N: added == used == completed == N.
+check_added() {
+	expect_eq added "$(qstat "$1" added)" "$2" &&
+	expect_eq used "$(qstat "$1" used)" "$2" &&
+	expect_eq completed "$(qstat "$1" completed)" "$2"
+}
+
+# A 4 KiB read is header + data + status: 3 buffers, +1 for the ring
+# descriptor pointing at the indirect table.
+check_qd1_descs() {
+	expect_eq descs "$(qstat "$1" descs)" $((200 * (3 + $2))) &&
+	expect_eq indirect "$(qstat "$1" indirect)" $((200 * $2))
+}
+
+# One kick decision per request at QD1 (every request is a batch's last).
+check_qd1_kicks() {
+	local k s
+	k=$(qstat "$1" kicks)
+	s=$(qstat "$1" kicks_suppressed)
+	echo "kicks $k, suppressed $s"
+	expect_eq "kicks + kicks_suppressed" $((k + s)) 200 || return 1
+	[ "$k" -ge 1 ] || { echo "no kick at all"; return 1; }
+}
+
+# At QD1 each non-spurious interrupt completes exactly one request.
+check_qd1_irqs() {
+	local i s c
+	i=$(qstat "$1" irqs)
+	s=$(qstat "$1" spurious)
+	c=$(qstat "$1" completed)
+	echo "irqs $i, spurious $s, completed $c"
+	expect_eq "irqs - spurious" $((i - s)) "$c" &&
+	expect_eq max_inflight "$(qstat_max "$1" max_inflight)" 1
+}
+
+# check_irqs_le DISK: each non-spurious interrupt completed at least one
+# request, and the completions_per_irq ratio is completed / irqs.
+check_irqs_le() {
+	local i s c q
+	i=$(qstat "$1" irqs)
+	s=$(qstat "$1" spurious)
+	c=$(qstat "$1" completed)
+	echo "irqs $i, spurious $s, completed $c"
+	[ "$i" -ge 1 ] || { echo "no interrupt"; return 1; }
+	[ $((i - s)) -le "$c" ] || { echo "irqs - spurious > completed"; return 1; }
+	for q in "$DBG/$1"/vq*; do
+		awk '$1 == "irqs" { i = $2 } $1 == "completed" { c = $2 }
+			$1 == "completions_per_irq" { r = $2 }
+			END { want = i ? sprintf("%d.%02d", int(c / i),
+				int(c * 100 / i) % 100) : "0.00"
+			if (r != want) { print "completions_per_irq " r \
+				", expected " want; exit 1 } }' "$q/stats" ||
+			return 1
+	done
+}
+
+# check_quiet_counters DISK QD1: nothing clamped, nothing broken, and
+# every refused add (full) is a stall that a completion restarted.
+check_quiet_counters() {
+	local full st re
+	full=$(qstat "$1" full)
+	st=$(qstat "$1" stalls)
+	re=$(qstat "$1" restarts)
+	echo "full $full, stalls $st, restarts $re, max_inflight $(qstat_max "$1" max_inflight)"
+	expect_eq len_clamped "$(qstat "$1" len_clamped)" 0 &&
+	expect_eq broken "$(qstat "$1" broken)" 0 &&
+	expect_eq "stalls (full adds)" "$st" "$full" || return 1
+	[ "$re" -le "$st" ] || { echo "more restarts than stalls"; return 1; }
+	[ "$st" = 0 ] || [ "$re" -ge 1 ] || { echo "stalled, never restarted"; return 1; }
+	if [ "$2" = 1 ]; then
+		expect_eq "stalls at QD1" "$st" 0 || return 1
+	fi
+	# No queue can have had more chains in flight than its depth.
+	[ "$(qstat_max "$1" max_inflight)" -le \
+		"$(cat "/sys/block/$1/queue/nr_requests")" ] ||
+		{ echo "max_inflight above the queue depth"; return 1; }
+}
+
+# check_avail_moved DISK AVAIL0: the avail indices moved by "added".
+check_avail_moved() {
+	expect_eq "avail.idx moved by" \
+		$((($(ring_sum "$1" avail.idx) - $2 + 65536) % 65536)) \
+		"$(qstat "$1" added)"
+}
+
+# The mixed load: fio with mixed sizes and depths (and an fsync every 16
+# writes: FLUSH requests), a buffered write with fsync (merged requests
+# and a FLUSH), a discard and a write-zeroes where the device has them.
+counters_mixed_load() {
+	local dev=/dev/$1
+	fio --filename="$dev" --direct=1 --ioengine=libaio --rw=randrw \
+		--bssplit=512/10:4k/50:16k/20:64k/15:256k/5 --size=8m \
+		--number_ios=150 --fsync=16 --randrepeat=0 \
+		--name=qd4 --iodepth=4 --offset=8m \
+		--name=qd16 --iodepth=16 --offset=16m \
+		>/tmp/fio.out 2>&1 || cat /tmp/fio.out
+	dd if=/tmp/pat of="$dev" bs=64k seek=448 count=16 conv=fsync \
+		status=none
+	if [ "$(cat "/sys/block/$1/queue/discard_max_bytes")" != 0 ]; then
+		blkdiscard -o $((24 << 20)) -l $((1 << 20)) "$dev"
+	fi
+	if [ "$(cat "/sys/block/$1/queue/write_zeroes_max_bytes")" != 0 ]; then
+		blkdiscard -z -o $((25 << 20)) -l $((1 << 20)) "$dev"
+	fi
+	sync
+}
+
+# stat_delta DISK FIELD: FIELD of /sys/block/DISK/stat since /tmp/stat0.
+stat_delta() {
+	echo $(($(diskstat "$1" "$2") - $(awk -v f="$2" '{ print $f + 0 }' /tmp/stat0)))
+}
+
+# fsyncs: fsync() calls of the mixed load: fio's (the 4th "issued rwts"
+# number of each job) and dd's.
+fsyncs() {
+	sed -n 's/.*issued rwts: total=[0-9]*,[0-9]*,[0-9]*,\([0-9]*\) .*/\1/p' \
+		/tmp/fio.out | awk '{ s += $1 } END { print s + 1 }'
+}
+
+check_mixed_added() {
+	local r w dis fl sy
+	r=$(stat_delta "$1" 1)
+	w=$(stat_delta "$1" 5)
+	dis=$(stat_delta "$1" 12)
+	fl=$(stat_delta "$1" 16)
+	sy=$(fsyncs)
+	echo "block layer: $r reads, $w writes, $dis discards, $fl flushes;" \
+		"$sy fsync() calls"
+	check_added "$1" $((r + w + dis + fl - sy))
+}
+
+check_mixed_flushes() {
+	local fl tr sy
+	fl=$(stat_delta "$1" 16)
+	tr=$(grep 'vrb_add:' /tmp/trace.txt | grep -c ' bufs=2 ')
+	sy=$(fsyncs)
+	echo "flushes: $fl in /sys/block/$1/stat, $tr in the trace, $sy fsync() calls"
+	[ "$fl" -ge 1 ] || { echo "no FLUSH was sent"; return 1; }
+	[ "$fl" -le "$sy" ] || { echo "more flushes than fsync() calls"; return 1; }
+	expect_eq "2-buffer chains in the trace" "$tr" "$fl"
+}
+
+# The vrb_add and vrb_kick tracepoints saw the same requests and kick
+# decisions the counters did.
+check_trace() {
+	local adds bufs k nk added
+	added=$(qstat "$1" added)
+	adds=$(grep -c 'vrb_add:' /tmp/trace.txt)
+	bufs=$(sed -n 's/.*vrb_add:.* bufs=\([0-9]*\) .*/\1/p' /tmp/trace.txt |
+		awk '{ s += $1 } END { print s + 0 }')
+	k=$(grep 'vrb_kick:' /tmp/trace.txt | grep -c -- '-> kick$')
+	nk=$(grep 'vrb_kick:' /tmp/trace.txt | grep -c -- '-> no kick$')
+	grep -q 'LOST' "$T/trace" && { echo "trace buffer overflowed"; return 1; }
+	expect_eq "vrb_add events" "$adds" "$added" &&
+	expect_eq "descs (bufs + indirect tables)" "$(qstat "$1" descs)" \
+		$((bufs + $2 * added)) &&
+	expect_eq "vrb_kick events that kicked" "$k" "$(qstat "$1" kicks)" &&
+	expect_eq "vrb_kick events that did not" "$nk" \
+		"$(qstat "$1" kicks_suppressed)"
+}
+
+# The "rings" view shows the same indices as the "ring" view.
+check_rings_view() {
+	local q
+	for q in "$DBG/$1"/vq*; do
+		expect_eq "${q##*/} rings: avail idx" \
+			"$(sed -n 's/^avail ring, idx \([0-9]*\),.*/\1/p' "$q/rings")" \
+			"$(ring_val "$q/ring" avail.idx)" &&
+		expect_eq "${q##*/} rings: used idx" \
+			"$(sed -n 's/^used ring, idx \([0-9]*\),.*/\1/p' "$q/rings")" \
+			"$(ring_val "$q/ring" used.idx)" || return 1
+	done
+}
+
+# ---- timeout: a stalled device -----------------------------------------------
+#
+# The host throttles the disk to 1 byte/s: QEMU lets the first request
+# through and holds every later one.  With io_timeout at 2 s the driver's
+# .timeout handler must report the request and reset the device, and the
+# request must end within a bounded time; once the host lifts the limit
+# the disk works again and the data is intact.
+#
+# How the stalled request ends depends on the device: QEMU drains its
+# block layer when it is reset (the throttled request is then executed
+# and completed, with its status, during the reset), so the driver sees
+# it completed and it succeeds; a device that drops requests on reset
+# makes the driver fail them with EIO ("reset done, N request(s)
+# failed").  Either is checked for consistency: correct data, or EIO and
+# N == 1.  A device that never answers again is the "surprise" scenario.
+
+TMO_MS=2000
+STALL_FAILED=0
+
+s_timeout() {
+	vrb_check load vrb_load || return 0
+	vrb_check write-pattern write_pattern "$dev0"
+	vrb_check set-io_timeout set_io_timeout "$TMO_MS"
+	host_do throttle-on || return 0
+	# The throttle bucket starts empty: this one passes.
+	vrb_check first-request-passes check_dd_time 0 2000 \
+		if="$dev0" of=/dev/null bs=4k count=1 skip=2000 iflag=direct
+	dmesg_mark
+	vrb_check read/ends-in-bounded-time check_stalled read 100
+	vrb_check read/dmesg-timeout-and-reset check_timeout_dmesg READ 800
+	dmesg_mark
+	vrb_check write/ends-in-bounded-time check_stalled write 3000
+	vrb_check write/dmesg-timeout-and-reset check_timeout_dmesg WRITE 24000
+	dmesg_mark
+	vrb_check fio-qd8-ends-in-bounded-time check_fio_stalled
+	host_do throttle-off
+	vrb_check ring-recovered ring_settled "$disk0"
+	vrb_check data-intact check_pattern "$dev0"
+	vrb_check write/outcome-holds check_write_outcome 3000
+	vrb_check disk-works fio_verify "$dev0" 16m 4m
+	set_io_timeout 30000
+	vrb_check rmmod vrb_unload
+}
+
+set_io_timeout() {
+	echo "$1" >"/sys/block/$disk0/queue/io_timeout" &&
+	expect_eq io_timeout "$(cat "/sys/block/$disk0/queue/io_timeout")" "$1"
+}
+
+# check_dd_time FAIL MAX_MS DD-ARGS...: dd succeeds (FAIL=0) or fails
+# with EIO (FAIL=1) within MAX_MS; with FAIL=1 it must also have waited
+# for the io_timeout.
+check_dd_time() {
+	local want=$1 max=$2 t0 t1 rc=0
+	shift 2
+	t0=$(now_ms)
+	dd "$@" status=none 2>/tmp/dd.err || rc=$?
+	t1=$(now_ms)
+	echo "dd $*: status $rc after $((t1 - t0)) ms $(cat /tmp/dd.err)"
+	[ $((t1 - t0)) -le "$max" ] || { echo "took more than $max ms"; return 1; }
+	if [ "$want" = 0 ]; then
+		[ "$rc" = 0 ] || return 1
+		return 0
+	fi
+	[ "$rc" != 0 ] || { echo "dd succeeded, expected EIO"; return 1; }
+	expect_eio /tmp/dd.err || return 1
+	[ $((t1 - t0)) -ge $((TMO_MS - 100)) ] ||
+		{ echo "failed before the io_timeout"; return 1; }
+}
+
+# check_stalled read|write BLOCK: one 4 KiB O_DIRECT request to the
+# stalled disk ends after the io_timeout and within 12 s: with EIO, or
+# completed by the device during the reset (a read then has the data).
+check_stalled() {
+	local t0 t1 rc=0
+	t0=$(now_ms)
+	if [ "$1" = read ]; then
+		dd if="$dev0" of=/tmp/victim bs=4k count=1 skip="$2" \
+			iflag=direct status=none 2>/tmp/dd.err || rc=$?
+	else
+		dd if=/tmp/pat of="$dev0" bs=4k count=1 seek="$2" \
+			oflag=direct status=none 2>/tmp/dd.err || rc=$?
+	fi
+	t1=$(now_ms)
+	echo "$1 of block $2: status $rc after $((t1 - t0)) ms $(cat /tmp/dd.err)"
+	[ $((t1 - t0)) -le 12000 ] || { echo "took more than 12 s"; return 1; }
+	[ $((t1 - t0)) -ge $((TMO_MS - 100)) ] ||
+		{ echo "ended before the io_timeout: was it stalled?"; return 1; }
+	if [ "$rc" != 0 ]; then
+		STALL_FAILED=1
+		expect_eio /tmp/dd.err
+		return
+	fi
+	STALL_FAILED=0
+	echo "completed by the device during the reset"
+	[ "$1" = write ] ||
+		expect_eq "md5 of the block read" "$(vrb_md5 /tmp/victim)" \
+			"$(vrb_md5 /tmp/pat "$2" 1 4k)"
+}
+
+# check_timeout_dmesg OP SECTOR: the driver said which request timed out
+# and reset the device, and failed it or not as the I/O saw.
+check_timeout_dmesg() {
+	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
+	dmesg_has "$disk0: $1 request \\(tag [0-9]+, sector $2\\) timed out" &&
+	dmesg_has "$disk0: resetting the device: request timed out" &&
+	dmesg_has "$disk0: reset done, $STALL_FAILED request\\(s\\) failed"
+}
+
+# check_write_outcome BLOCK: a stalled write the driver reported as done
+# is on the disk (one that failed may or may not be: nobody knows).
+check_write_outcome() {
+	if [ "$STALL_FAILED" = 1 ]; then
+		echo "the write failed: its block may hold either data"
+		return 0
+	fi
+	expect_eq "md5 of block $1" "$(block_md5 "$dev0" "$1")" \
+		"$(vrb_md5 /tmp/pat 0 1 4k)"
+}
+
+# fio at QD8 on the stalled disk: each round of requests waits for the
+# timeout and a reset; fio must end soon after its 3 s runtime.
+check_fio_stalled() {
+	local t0 t1 rc=0 errs
+	t0=$(now_ms)
+	fio --name=stalled --filename="$dev0" --direct=1 --ioengine=libaio \
+		--rw=randread --bs=4k --iodepth=8 --size=4m --time_based \
+		--runtime=3 --continue_on_error=io >/tmp/fio.out 2>&1 || rc=$?
+	t1=$(now_ms)
+	errs=$(fio_errors /tmp/fio.out)
+	echo "fio: status $rc after $((t1 - t0)) ms, $errs I/O errors," \
+		"$(dmesg_new | grep -c 'reset done') reset(s)"
+	[ $((t1 - t0)) -le 20000 ] || { echo "fio took more than 20 s"; return 1; }
+	dmesg_has "resetting the device: request timed out"
+}
+
+# ---- unplug: QMP device_del under fio, then device_add -----------------------
+
+s_unplug() {
+	local bdf
+	vrb_check load vrb_load || return 0
+	bdf=$(disk_bdf "$disk0")
+	bg_start fio fio --name=unplug --filename="$dev0" --direct=1 \
+		--ioengine=libaio --rw=randrw --bs=4k --iodepth=16 --size=32m \
+		--time_based --runtime=60
+	vrb_check fio-running wait_busy "$disk0"
+	dmesg_mark
+	host_do unplug || return 0
+	vrb_check fio-ends-in-bounded-time bg_ends fio 30
+	vrb_check disk-disappears wait_gone "/sys/block/$disk0" 30
+	vrb_check pci-function-gone wait_gone "/sys/bus/pci/devices/$bdf" 30
+	vrb_check module-refcnt-0 check_refcnt
+	vrb_check rmmod rmmod "$VRB_MOD"
+	vrb_check insmod-without-disk insmod "$VRB_KO"
+	dmesg_mark
+	host_do plug || return 0
+	vrb_check new-disk-appears vrb_wait_for "$dev0" 30
+	vrb_check new-disk-is-the-plugged-one check_plugged
+	vrb_check new-disk-works fio_verify "$dev0" 4m 4m
+	vrb_check new-disk-ring-settled ring_settled "$disk0"
+	vrb_check rmmod-again vrb_unload
+}
+
+# wait_busy DISK: wait (up to 10 s) until I/O flows: requests in flight,
+# or at least 16 completed since the call.  (On one vCPU the shell that
+# samples "inflight" runs while fio does not, so it may never see any.)
+wait_busy() {
+	local n=500 ios0
+	ios0=$(disk_requests "$1")
+	while [ "$(inflight "$1")" = 0 ] &&
+		[ "$(disk_requests "$1")" -lt $((ios0 + 16)) ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "no I/O on $1 for 10 s"; return 1; }
+		usleep 20000
+	done
+	echo "in flight: $(inflight "$1")"
+}
+
+check_refcnt() {
+	expect_eq "/sys/module/$VRB_MOD/refcnt" \
+		"$(cat "/sys/module/$VRB_MOD/refcnt")" 0 &&
+	lsmod | grep "^$VRB_MOD "
+}
+
+check_plugged() {
+	expect_eq size "$(blockdev --getsize64 "$dev0")" \
+		"$(vrb_param plug_size)" &&
+	expect_eq serial "$(cat "/sys/block/$disk0/serial")" vrb-plugged
+}
+
+# ---- surprise: sysfs remove racing fio; a device that stops answering --------
+
+s_surprise() {
+	local bdf i
+	vrb_check load vrb_load || return 0
+	bdf=$(disk_bdf "$disk0")
+	i=1
+	for delay in 0 300000 1000000; do
+		vrb_check "remove-racing-fio/$i" remove_racing_fio "$bdf" "$delay"
+		i=$((i + 1))
+	done
+	[ -b "$dev0" ] || return 0
+	# A device that stops answering: its I/O ports stop decoding, so
+	# reads return all-ones and writes (kicks, resets) go nowhere.
+	vrb_check write-pattern write_pattern "$dev0"
+	vrb_check set-io_timeout set_io_timeout "$TMO_MS"
+	vrb_check io-decoding-off pci_io_decode "$bdf" 0
+	# The host grows the disk: QEMU sends a config interrupt (MSI-X
+	# still works), but every config read now returns all-ones.
+	dmesg_mark
+	host_do resize && vrb_check config-change-from-silent-device \
+		check_size_sane $(($(vrb_param size0) / 512)) \
+		$(($(vrb_param resize_to) / 512))
+	dmesg_mark
+	vrb_check dead-device-read-fails-eio check_dd_time 1 15000 \
+		if="$dev0" of=/dev/null bs=4k count=1 skip=7 iflag=direct
+	vrb_check dmesg-device-declared-dead check_dead_dmesg
+	vrb_check dead-disk-fails-at-once check_dead_fast
+	vrb_check io-decoding-on pci_io_decode "$bdf" 1
+	vrb_check rebind-recovers rebind "$bdf"
+	vrb_check size-after-rebind expect_eq size \
+		"$(cat "/sys/block/$disk0/size" 2>&1)" \
+		$(($(vrb_param resize_to) / 512))
+	vrb_check data-intact check_pattern "$dev0"
+	vrb_check disk-works fio_verify "$dev0" 16m 4m
+	vrb_check rmmod vrb_unload
+}
+
+# remove_racing_fio BDF DELAY_US: start fio, remove the PCI function
+# DELAY_US later, rescan, check the disk is back and works.
+remove_racing_fio() {
+	local t0 t1
+	bg_start rfio fio --name=remove --filename="$dev0" --direct=1 \
+		--ioengine=libaio --rw=randrw --bs=16k --iodepth=16 \
+		--size=32m --time_based --runtime=60
+	wait_busy "$disk0" >/dev/null || return 1
+	usleep "$2"
+	t0=$(now_ms)
+	bg_start remove sh -c "echo 1 >/sys/bus/pci/devices/$1/remove"
+	bg_ends remove 20 || return 1
+	t1=$(now_ms)
+	echo "remove took $((t1 - t0)) ms"
+	bg_ends rfio 20 || return 1
+	wait_gone "/sys/block/$disk0" 10 || return 1
+	echo 1 >/sys/bus/pci/rescan
+	vrb_wait_for "$dev0" 20 || { echo "no $dev0 after rescan"; return 1; }
+	expect_eq "driver after rescan" \
+		"$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")" \
+		"$VRB_DRIVER" &&
+	write_pattern "$dev0" 512 && check_pattern "$dev0" 512
+}
+
+# check_size_sane OLD NEW: after a config interrupt the disk has its old
+# or its new size (in sectors), never what all-ones config reads say.
+check_size_sane() {
+	local n=20 size
+	while ! dmesg_new | grep -q 'capacity changed' && [ "$n" -gt 0 ]; do
+		n=$((n - 1))
+		usleep 100000
+	done
+	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
+	size=$(cat "/sys/block/$disk0/size")
+	echo "size: $size sectors"
+	[ "$size" = "$1" ] || [ "$size" = "$2" ] || {
+		echo "$disk0 has $size sectors, expected $1 (or $2)"
+		return 1
+	}
+}
+
+# pci_io_decode BDF 0|1: clear or set I/O Space Enable (bit 0 of the PCI
+# command register, config offset 4); bus mastering and MSI-X stay on.
+pci_io_decode() {
+	local cfg=/sys/bus/pci/devices/$1/config cmd
+	cmd=$(dd if="$cfg" bs=2 skip=2 count=1 status=none | od -An -tu2 |
+		tr -d ' ')
+	cmd=$(((cmd & ~1) | $2))
+	# shellcheck disable=SC2059 # the format is built on purpose
+	printf "\\$(printf %o $((cmd & 255)))\\$(printf %o $((cmd >> 8)))" |
+		dd of="$cfg" bs=2 seek=2 count=1 conv=notrunc status=none ||
+		return 1
+	echo "command register now $(dd if="$cfg" bs=2 skip=2 count=1 \
+		status=none | od -An -tx2)"
+}
+
+check_dead_dmesg() {
+	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
+	dmesg_has "$disk0: READ request \\(tag [0-9]+, sector [0-9]+\\) timed out" &&
+	dmesg_has "$disk0: resetting the device: request timed out" &&
+	dmesg_has "$disk0: device did not come back, failing all I/O"
+}
+
+# Once the driver gave the device up, I/O fails without waiting.
+check_dead_fast() {
+	local t0 t1
+	t0=$(now_ms)
+	dd if="$dev0" of=/dev/null bs=4k count=1 skip=9 iflag=direct \
+		status=none 2>/tmp/dd.err && { echo "read succeeded"; return 1; }
+	t1=$(now_ms)
+	echo "failed after $((t1 - t0)) ms: $(cat /tmp/dd.err)"
+	[ $((t1 - t0)) -le 1000 ] || { echo "took more than 1 s"; return 1; }
+}
+
+# rebind BDF: unbind the driver from BDF and bind it again.
+rebind() {
+	echo "$1" >"$PCIDRV/unbind" || return 1
+	wait_gone "/sys/block/$disk0" 10 || return 1
+	echo "$1" >"$PCIDRV/bind" || return 1
+	vrb_wait_for "$dev0" 20 || { echo "no $dev0 after bind"; return 1; }
+}
+
+# ---- unbind: unbind/bind under fio, N cycles ---------------------------------
+
+s_unbind() {
+	local bdf n
+	n=$(vrb_param cycles 20)
+	vrb_check load vrb_load || return 0
+	bdf=$(disk_bdf "$disk0")
+	# The pattern lives at 48 MiB, out of fio's way.
+	vrb_check write-pattern write_pattern "$dev0" 768
+	vrb_check "cycles-under-fio/$n" unbind_cycles "$bdf" "$n" || return 0
+	# The driver is unbound now: nothing of it may be left.
+	vrb_check after-unbind/no-irq check_no_line /proc/interrupts
+	vrb_check after-unbind/no-ioports check_no_line /proc/ioports
+	vrb_check after-unbind/no-debugfs check_no_debugfs
+	vrb_check after-unbind/module-refcnt-0 check_refcnt
+	if [ -e /sys/kernel/debug/kmemleak ]; then
+		vrb_check after-unbind/kmemleak check_kmemleak
+	else
+		vrb_skip after-unbind/kmemleak "kernel built without CONFIG_DEBUG_KMEMLEAK"
+	fi
+	vrb_check bind-again bind_back "$bdf"
+	vrb_check data-intact check_pattern "$dev0" 768
+	vrb_check disk-works fio_verify "$dev0" 16m 4m
+	vrb_check rmmod vrb_unload
+}
+
+# unbind_cycles BDF N: N times: fio, unbind under it, fio ends, bind
+# (except after the last one).
+unbind_cycles() {
+	local i=1 t0 t1 t2 t3 t4 busy
+	t0=$(now_ms)
+	while [ "$i" -le "$2" ]; do
+		t1=$(now_ms)
+		bg_start ufio fio --name=unbind --filename="$dev0" --direct=1 \
+			--ioengine=libaio --rw=randrw --bs=4k --iodepth=8 \
+			--size=32m --time_based --runtime=60
+		busy=$(wait_busy "$disk0") || { echo "cycle $i: fio idle"; return 1; }
+		usleep $(((i % 4) * 100000))
+		t2=$(now_ms)
+		bg_start unbind sh -c "echo $1 >$PCIDRV/unbind"
+		bg_ends unbind 20 >/tmp/unbind.log ||
+			{ cat /tmp/unbind.log; echo "cycle $i: unbind hangs"; return 1; }
+		t3=$(now_ms)
+		bg_ends ufio 20 >/tmp/unbind.log ||
+			{ cat /tmp/unbind.log; echo "cycle $i: fio hangs"; return 1; }
+		wait_gone "/sys/block/$disk0" 10 || return 1
+		t4=$(now_ms)
+		if [ "$i" -lt "$2" ]; then
+			echo "$1" >"$PCIDRV/bind" ||
+				{ echo "cycle $i: bind failed"; return 1; }
+			vrb_wait_for "$dev0" 20 ||
+				{ echo "cycle $i: no $dev0 after bind"; return 1; }
+		fi
+		echo "cycle $i: fio busy after $((t2 - t1)) ms ($busy)," \
+			"unbind $((t3 - t2)) ms, fio gone $((t4 - t3)) ms," \
+			"bind $(($(now_ms) - t4)) ms" >/dev/console
+		i=$((i + 1))
+	done
+	echo "$2 cycles in $(($(now_ms) - t0)) ms"
+}
+
+check_no_line() {
+	if grep -i "$VRB_MOD" "$1"; then
+		echo "$VRB_MOD still in $1"
+		return 1
+	fi
+}
+
+check_no_debugfs() {
+	local left
+	left=$(ls "$DBG")
+	[ -z "$left" ] || { echo "left in $DBG: $left"; return 1; }
+}
+
+check_kmemleak() {
+	echo scan >/sys/kernel/debug/kmemleak
+	if grep -B2 -A12 -i "$VRB_MOD" /sys/kernel/debug/kmemleak; then
+		echo "kmemleak reports leaks from $VRB_MOD"
+		return 1
+	fi
+}
+
+bind_back() {
+	echo "$1" >"$PCIDRV/bind" || return 1
+	vrb_wait_for "$dev0" 20 || { echo "no $dev0 after bind"; return 1; }
+}
+
+# ---- eio: blkdebug fails chosen sectors --------------------------------------
+#
+# The host's blkdebug rules fail reads of sector bad_read (in 4 KiB block
+# BR) and writes of sector bad_write (block BW); request merging is off in
+# QEMU, and the guest's own merging is switched off below, so each of our
+# requests reaches blkdebug as it was sent.
+
+s_eio() {
+	local sr sw br bw
+	sr=$(vrb_param bad_read)
+	sw=$(vrb_param bad_write)
+	br=$((sr / 8))
+	bw=$((sw / 8))
+	vrb_check load vrb_load || return 0
+	echo 2 >"/sys/block/$disk0/queue/nomerges"
+	# The pattern around the bad read block, starting 13 blocks before.
+	vrb_check write-pattern-around-bad-read \
+		dd if=/tmp/pat of="$dev0" bs=4k seek=$((br - 13)) count=28 \
+		oflag=direct status=none
+	# The kernel's "I/O error" lines are rate limited (10 per 5 s): the
+	# checks that read them come first, the buffered read (many errors)
+	# last.
+	dmesg_mark
+	vrb_check read/direct-4k-exact eio_read_blocks $((br - 13)) 28 "$br"
+	vrb_check read/dmesg-names-sector dmesg_has \
+		"I/O error, dev $disk0, sector $sr op 0x0:\\(READ\\)"
+	vrb_check write/direct-4k-exact eio_write_blocks $((bw - 10)) 20 "$bw"
+	vrb_check write/dmesg-names-sector dmesg_has \
+		"I/O error, dev $disk0, sector $sw op 0x1:\\(WRITE\\)"
+	vrb_check read/fio-qd8-exact eio_fio read $(((br - 13) * 4096)) \
+		$((28 * 4096)) "$sr" READ
+	vrb_check write/fio-qd8-exact eio_fio write $(((bw - 10) * 4096)) \
+		$((20 * 4096)) "$sw" WRITE
+	vrb_check read/direct-512-exact eio_read_sectors "$sr"
+	vrb_check read/direct-64k-covering check_dd_eio \
+		if="$dev0" of=/dev/null bs=64k count=1 skip=$((br / 16)) \
+		iflag=direct
+	vrb_check read/buffered-stops-at-bad-block eio_read_buffered \
+		$((br - 13)) 28 13
+	vrb_check no-reset dmesg_lacks "resetting the device"
+	vrb_check ring-drained ring_settled "$disk0"
+	vrb_check counters-consistent check_added "$disk0" \
+		"$(qstat "$disk0" used)"
+	vrb_check disk-works fio_verify "$dev0" 16m 4m
+	vrb_check rmmod vrb_unload
+}
+
+# check_dd_eio DD-ARGS...: dd fails with EIO.
+check_dd_eio() {
+	if dd "$@" status=none 2>/tmp/dd.err; then
+		echo "dd $* succeeded, expected EIO"
+		return 1
+	fi
+	expect_eio /tmp/dd.err
+}
+
+# eio_read_blocks FIRST COUNT BAD: read each 4 KiB block alone (O_DIRECT):
+# only BAD fails, with EIO; every other block holds the pattern.
+eio_read_blocks() {
+	local b=$1 end=$(($1 + $2)) failed="" want got
+	while [ "$b" -lt "$end" ]; do
+		if dd if="$dev0" of=/tmp/blk bs=4k count=1 skip="$b" \
+			iflag=direct status=none 2>/tmp/dd.err; then
+			want=$(vrb_md5 /tmp/pat $((b - $1)) 1 4k)
+			got=$(vrb_md5 /tmp/blk)
+			expect_eq "md5 of block $b" "$got" "$want" || return 1
+		else
+			expect_eio /tmp/dd.err || return 1
+			failed="$failed $b"
+		fi
+		b=$((b + 1))
+	done
+	expect_eq "blocks that failed" "$failed" " $3"
+}
+
+# eio_read_sectors SECTOR: 512-byte reads: the sector itself fails, its
+# neighbours do not.
+eio_read_sectors() {
+	check_dd_eio if="$dev0" of=/dev/null bs=512 count=1 skip="$1" \
+		iflag=direct || return 1
+	dd if="$dev0" of=/dev/null bs=512 count=1 skip=$(($1 - 1)) \
+		iflag=direct status=none &&
+	dd if="$dev0" of=/dev/null bs=512 count=1 skip=$(($1 + 1)) \
+		iflag=direct status=none
+}
+
+# eio_read_buffered FIRST COUNT GOOD: a buffered read through the page
+# cache stops with EIO at the bad block, after exactly GOOD good blocks,
+# all of them correct.
+eio_read_buffered() {
+	vrb_drop_caches
+	if dd if="$dev0" of=/tmp/buf bs=4k skip="$1" count="$2" \
+		status=none 2>/tmp/dd.err; then
+		echo "buffered read succeeded"
+		return 1
+	fi
+	expect_eio /tmp/dd.err || return 1
+	expect_eq "bytes read before the error" "$(wc -c </tmp/buf)" \
+		$(($3 * 4096)) &&
+	expect_eq "md5 of what was read" "$(vrb_md5 /tmp/buf)" \
+		"$(vrb_md5 /tmp/pat 0 "$3" 4k)"
+}
+
+# eio_write_blocks FIRST COUNT BAD: overwrite each block alone with new
+# data: only BAD fails; then every other block has the new data and BAD
+# its old content (zeroes: it was never written).
+eio_write_blocks() {
+	local b=$1 end=$(($1 + $2)) failed="" want zero
+	dd if=/dev/urandom of=/tmp/new bs=4k count="$2" status=none
+	while [ "$b" -lt "$end" ]; do
+		if ! dd if=/tmp/new of="$dev0" bs=4k count=1 skip=$((b - $1)) \
+			seek="$b" oflag=direct status=none 2>/tmp/dd.err; then
+			expect_eio /tmp/dd.err || return 1
+			failed="$failed $b"
+		fi
+		b=$((b + 1))
+	done
+	expect_eq "blocks whose write failed" "$failed" " $3" || return 1
+	zero=$(dd if=/dev/zero bs=4k count=1 status=none | md5sum | cut -d' ' -f1)
+	b=$1
+	while [ "$b" -lt "$end" ]; do
+		want=$(vrb_md5 /tmp/new $((b - $1)) 1 4k)
+		[ "$b" = "$3" ] && want=$zero
+		expect_eq "md5 of block $b" "$(block_md5 "$dev0" "$b")" \
+			"$want" || return 1
+		b=$((b + 1))
+	done
+}
+
+# eio_fio read|write OFFSET SIZE SECTOR OP: fio at QD8 over the range,
+# going on after errors: exactly one I/O fails, and the kernel's error
+# line says it is the one at SECTOR (fio does not print which one fails
+# when it goes on after errors).
+eio_fio() {
+	dmesg_mark
+	fio --name="eio-$1" --filename="$dev0" --direct=1 --ioengine=libaio \
+		--rw="$1" --bs=4k --iodepth=8 --offset="$2" --size="$3" \
+		--continue_on_error=io >/tmp/fio.out 2>&1
+	grep -E 'errors' /tmp/fio.out
+	dmesg_new | grep 'I/O error'
+	expect_eq "fio's error count" "$(fio_errors /tmp/fio.out)" 1 &&
+	expect_eq "I/O errors in the kernel log" \
+		"$(dmesg_new | grep -c "I/O error, dev $disk0")" 1 &&
+	dmesg_has "I/O error, dev $disk0, sector $(($4 / 8 * 8)) op 0x.:\\($5\\)"
+}
+
+# ---- hostile: the device writes bad used elements (debugfs inject) -----------
+#
+# What the driver must do with each (README "When things go wrong"):
+#   len       clamp and count it (len_clamped + 1); the request succeeds
+#   status    that request fails with EIO; nothing else happens
+#   id_range, non_head, duplicate, idx_jump
+#             the queue is broken (broken + 1), the device is reset
+#             automatically, the requests in flight fail with EIO, and
+#             later I/O works again
+
+s_hostile() {
+	local k mark
+	vrb_check load vrb_load || return 0
+	vrb_check write-pattern write_pattern "$dev0"
+	stats_reset "$disk0"
+	dmesg_mark
+	mark=$DMARK
+	for k in len status id_range non_head duplicate idx_jump; do
+		vrb_check "$k/qd1" hostile_qd1 "$k"
+		vrb_check "$k/qd1-then-works" hostile_after
+		vrb_check "$k/fio" hostile_fio "$k"
+		vrb_check "$k/fio-then-works" hostile_after
+	done
+	DMARK=$mark
+	vrb_check counters-add-up check_hostile_counters
+	vrb_check rmmod vrb_unload
+}
+
+# After all the injections (2 per kind): every chain added was either
+# used or failed by a reset; 2 clamped lengths, 8 broken queues.
+check_hostile_counters() {
+	local failed
+	failed=$(dmesg_new | sed -n 's/.*reset done, \([0-9]*\) request.*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }')
+	cat "$DBG/$disk0"/vq*/stats | sed 's/^/    /'
+	echo "requests failed by resets: $failed"
+	expect_eq "added" "$(qstat "$disk0" added)" \
+		$(($(qstat "$disk0" used) + failed)) &&
+	expect_eq completed "$(qstat "$disk0" completed)" \
+		"$(qstat "$disk0" used)" &&
+	expect_eq len_clamped "$(qstat "$disk0" len_clamped)" 2 &&
+	expect_eq broken "$(qstat "$disk0" broken)" 8 &&
+	expect_eq resets "$(dmesg_new | grep -c "$disk0: reset done")" 8
+}
+
+INJ=""
+
+# hostile_arm KIND [busy]: arm the knob and remember the counters.  On
+# an idle disk the knob must then show KIND armed; under load it may
+# already have fired.
+hostile_arm() {
+	INJ=$DBG/$disk0/vq0/inject
+	H_BROKEN=$(qstat "$disk0" broken)
+	H_CLAMPED=$(qstat "$disk0" len_clamped)
+	dmesg_mark
+	echo "$1" >"$INJ" || return 1
+	[ "${2:-}" = busy ] || grep -q "\\[$1\\]" "$INJ" ||
+		{ echo "inject shows: $(cat "$INJ")"; return 1; }
+}
+
+# hostile_reaction KIND FAILED: the counters and the log show the right
+# reaction; FAILED is how many requests the I/O saw fail.
+hostile_reaction() {
+	local broken clamped n
+	grep -q '\[none\]' "$INJ" ||
+		{ echo "injection did not fire: $(cat "$INJ")"; return 1; }
+	dmesg_has "vq0: injected '$1'" || return 1
+	broken=$(($(qstat "$disk0" broken) - H_BROKEN))
+	clamped=$(($(qstat "$disk0" len_clamped) - H_CLAMPED))
+	case $1 in
+	len)
+		expect_eq "len_clamped increase" "$clamped" 1 &&
+		expect_eq "broken increase" "$broken" 0 &&
+		expect_eq "failed requests" "$2" 0 &&
+		dmesg_lacks "resetting the device"
+		;;
+	status)
+		expect_eq "broken increase" "$broken" 0 &&
+		expect_eq "len_clamped increase" "$clamped" 0 &&
+		expect_eq "failed requests" "$2" 1 &&
+		dmesg_lacks "resetting the device"
+		;;
+	*)
+		expect_eq "broken increase" "$broken" 1 &&
+		dmesg_has "queue broken" &&
+		dmesg_has "$disk0: resetting the device: queue broken" &&
+		wait_reset_done || return 1
+		n=$(dmesg_new | sed -n 's/.*reset done, \([0-9]*\) request.*/\1/p')
+		echo "the reset failed $n request(s), the I/O saw $2 fail"
+		[ "$2" -ge 1 ] || { echo "no request failed"; return 1; }
+		expect_eq "requests the I/O saw fail" "$2" "$n"
+		;;
+	esac
+}
+
+# The reset runs in a workqueue: give it a moment.
+wait_reset_done() {
+	local n=100
+	while ! dmesg_new | grep -q "$disk0: reset done"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "no 'reset done' within 10 s"; return 1; }
+		usleep 100000
+	done
+}
+
+# hostile_qd1 KIND: one 4 KiB read at a time, the first one meets the
+# injected value.
+hostile_qd1() {
+	local failed=0 want
+	hostile_arm "$1" || return 1
+	want=$(vrb_md5 /tmp/pat 5 1 4k)
+	if dd if="$dev0" of=/tmp/blk bs=4k count=1 skip=5 iflag=direct \
+		status=none 2>/tmp/dd.err; then
+		expect_eq "md5 of the block read" "$(vrb_md5 /tmp/blk)" \
+			"$want" || return 1
+	else
+		expect_eio /tmp/dd.err || return 1
+		failed=1
+	fi
+	hostile_reaction "$1" "$failed"
+}
+
+# hostile_fio KIND: light random reads (QD4); the knob is armed while
+# they run.  Whatever happens, fio is waited for before returning.
+hostile_fio() {
+	local errs armed=0
+	bg_start hfio fio --name=hostile --filename="$dev0" --direct=1 \
+		--ioengine=libaio --rw=randread --bs=4k --iodepth=4 \
+		--offset=0 --size=4m --time_based --runtime=3 \
+		--continue_on_error=io
+	if wait_busy "$disk0" >/dev/null; then
+		usleep 500000
+		hostile_arm "$1" busy && armed=1
+	fi
+	bg_ends hfio 30 || return 1
+	[ "$armed" = 1 ] || { echo "could not arm $1 under fio"; return 1; }
+	errs=$(fio_errors /tmp/hfio.out)
+	grep -E 'errors|io_u error' /tmp/hfio.out | head -n 5
+	hostile_reaction "$1" "$errs"
+}
+
+# After each injection: the ring is clean and the data is still there.
+# (A knob that did not fire is disarmed first, so it cannot leak into the
+# next case.)
+hostile_after() {
+	echo none >"$DBG/$disk0/vq0/inject"
+	wait_idle "$disk0" &&
+	ring_settled "$disk0" &&
+	check_pattern "$dev0"
+}
+
+# ---- dataloss: fio verify across a resize, a cache flip and a rebind ---------
+#
+# Writes with a crc32c header in every block, verified while writing
+# (verify_backlog) and again after the rebind (verify_only: the same job
+# replayed without writing).  Sizes 512 B to 256 KiB, depths 1, 4 and 32.
+
+s_dataloss() {
+	local bdf rounds=1 r=1 sz=2m
+	if [ "$long" = 1 ]; then
+		rounds=3
+		sz=8m
+	fi
+	vrb_check load vrb_load || return 0
+	bdf=$(disk_bdf "$disk0")
+	dataloss_job "$sz"
+	while [ "$r" -le "$rounds" ]; do
+		vrb_check "round$r/write-verify-across-resize-and-cache-flip" \
+			dataloss_write "$r"
+		vrb_check "round$r/rebind" rebind "$bdf"
+		vrb_check "round$r/verify-after-rebind" dataloss_verify
+		r=$((r + 1))
+	done
+	vrb_check new-space-works fio_verify "$dev0" 70m 8m
+	vrb_check ring-settled ring_settled "$disk0"
+	vrb_check rmmod vrb_unload
+}
+
+# The job file: three jobs, one region each.
+dataloss_job() {
+	cat >/tmp/dataloss.fio <<EOF
+[global]
+filename=$dev0
+direct=1
+ioengine=libaio
+rw=randwrite
+bssplit=512/10:4k/40:16k/25:64k/20:256k/5
+size=$1
+verify=crc32c
+verify_backlog=16
+verify_fatal=1
+randseed=4242
+[qd1]
+iodepth=1
+offset=8m
+[qd4]
+iodepth=4
+offset=24m
+[qd32]
+iodepth=32
+offset=40m
+EOF
+}
+
+# dataloss_write ROUND: the job runs; meanwhile every round flips the
+# cache mode twice and round 1 grows the disk (host block_resize).  Both
+# must happen while fio still writes.
+dataloss_write() {
+	local rc=0 want t0 during=""
+	t0=$(now_ms)
+	bg_start dl fio /tmp/dataloss.fio
+	wait_busy "$disk0" >/dev/null || { bg_wait dl 120; return 1; }
+	if ! { echo "write through" >"/sys/block/$disk0/cache_type" &&
+		usleep 300000 &&
+		expect_eq cache_type "$(cat "/sys/block/$disk0/cache_type")" \
+			"write through" &&
+		echo "write back" >"/sys/block/$disk0/cache_type"; }; then
+		bg_wait dl 120
+		return 1
+	fi
+	[ -s /tmp/dl.rc ] && during="$during cache-flip"
+	if [ "$1" = 1 ]; then
+		want=$(vrb_param resize_to)
+		host_request resize
+		wait_size $((want / 512)) || { bg_wait dl 120; return 1; }
+		[ -s /tmp/dl.rc ] && during="$during resize"
+		host_wait resize || { bg_wait dl 120; return 1; }
+	fi
+	bg_wait dl 120 || rc=$?
+	grep -E 'verify|err=|WRITE:' /tmp/dl.out
+	echo "fio ran $(($(now_ms) - t0)) ms"
+	expect_eq "fio status" "$rc" 0 &&
+	expect_eq cache_type "$(cat "/sys/block/$disk0/cache_type")" \
+		"write back" || return 1
+	[ -z "$during" ] || { echo "fio had ended before:$during"; return 1; }
+}
+
+# wait_size SECTORS: the new capacity shows up (config interrupt).
+wait_size() {
+	local n=300
+	while [ "$(cat "/sys/block/$disk0/size")" != "$1" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "size still $(cat "/sys/block/$disk0/size")"; return 1; }
+		usleep 100000
+	done
+}
+
+dataloss_verify() {
+	fio --verify_only /tmp/dataloss.fio >/tmp/fio.out 2>&1 ||
+		{ cat /tmp/fio.out; return 1; }
+	grep -E 'READ:' /tmp/fio.out
+	expect_eq "size after rebind" "$(cat "/sys/block/$disk0/size")" \
+		$(($(vrb_param resize_to) / 512))
+}
+
+# ---- badinput: bad module parameters, bad writes ------------------------------
+
+s_badinput() {
+	local long_value long_zeroes p v
+	long_value=$(printf '%0300d' 0 | tr 0 a)
+	# 299 zeroes and a one: not 0, however the driver reads it.
+	long_zeroes=$(printf '%0300d' 1)
+	# Every parameter, bad values: insmod fails with EINVAL and the log
+	# says which parameter and what it accepts.
+	badparam disable=bogus "disable=: unknown feature 'bogus'"
+	badparam disable=indirect_desc,nope "disable=: unknown feature 'nope'"
+	badparam disable=EVENT_IDX "disable=: unknown feature 'EVENT_IDX'"
+	badparam "disable=$long_value" "disable=: value too long"
+	badparam num_queues=257 "num_queues=257: expected 0..256"
+	badparam num_queues=-1 "num_queues=-1: expected 0..256"
+	badparam num_queues=two "num_queues=two: expected 0..256"
+	badparam num_queues= "num_queues=: expected 0..256"
+	badparam queue_depth=32769 "queue_depth=32769: expected 0..32768"
+	badparam queue_depth=99999999999 "queue_depth=99999999999: expected 0..32768"
+	badparam queue_depth=1x "queue_depth=1x: expected 0..32768"
+	badparam irq=foo "irq=foo: expected auto, msix, shared or intx"
+	badparam irq=MSIX "irq=MSIX: expected auto, msix, shared or intx"
+	badparam irq= "irq=: expected auto, msix, shared or intx"
+	badparam batch_kicks=maybe ".maybe' invalid for parameter .batch_kicks'"
+	badparam batch_kicks=2 ".2' invalid for parameter .batch_kicks'"
+	# The limits themselves are accepted.
+	vrb_check insmod/limits-accepted goodparams \
+		"num_queues=256 queue_depth=32768 irq=auto batch_kicks=N disable=indirect_desc,event_idx"
+
+	vrb_check load vrb_load || return 0
+	vrb_check writable-files-known check_writable_files
+	for p in /sys/module/"$VRB_MOD"/parameters/*; do
+		vrb_check "param-read-only/${p##*/}" write_refused "$p" 1 \
+			"Permission denied"
+	done
+	# debugfs stats: only "0" resets.
+	fio_verify "$dev0" 16m 1m >/dev/null
+	for v in 1 -1 abc 0x10 "0 0" "" "$long_zeroes"; do
+		vrb_check "stats/rejects-$(label "$v")" bad_write \
+			"$DBG/$disk0/vq0/stats" "$v" "stats: write 0 to reset" \
+			check_stats_kept
+	done
+	vrb_check stats/accepts-0 check_stats_zero "$disk0"
+	# debugfs inject: only the seven names.
+	for v in bogus ID_RANGE id_range2 lenx "" "$long_value"; do
+		vrb_check "inject/rejects-$(label "$v")" bad_write \
+			"$DBG/$disk0/vq0/inject" "$v" \
+			"inject: expected none, id_range, non_head, duplicate, idx_jump, len or status" \
+			check_inject_none
+	done
+	vrb_check inject/accepts-len-then-none check_inject_arm_disarm
+	# sysfs cache_type: only the two modes, and only with CONFIG_WCE.
+	for v in bogus write writeback "write  back" "" "$long_value"; do
+		vrb_check "cache_type/rejects-$(label "$v")" bad_write \
+			"/sys/block/$disk0/cache_type" "$v" \
+			"cache_type: expected \"write through\" or \"write back\"" \
+			check_cache_back
+	done
+	vrb_check cache_type/accepts-both check_cache_flip
+	# Without CONFIG_WCE the file is 0444 and kernfs refuses the write
+	# (EACCES) before the driver's own -EPERM check can run.
+	vrb_check cache_type/without-config-wce-refused write_refused \
+		"/sys/block/$(vrb_disk 1)/cache_type" "write through" \
+		"Permission denied|Operation not permitted"
+	vrb_check serial-read-only write_refused "/sys/block/$disk0/serial" x \
+		"Permission denied|Input/output error"
+	vrb_check ring-settled ring_settled "$disk0"
+	vrb_check rmmod vrb_unload
+}
+
+# badparam PARAM=VALUE MESSAGE-REGEX
+badparam() {
+	vrb_check "insmod/${1%%=*}=$(label "${1#*=}")" \
+		check_badparam "$1" "$2"
+}
+
+check_badparam() {
+	dmesg_mark
+	if insmod "$VRB_KO" "$1" 2>/tmp/insmod.err; then
+		echo "insmod $1 succeeded"
+		rmmod "$VRB_MOD"
+		return 1
+	fi
+	cat /tmp/insmod.err
+	grep -q 'Invalid argument' /tmp/insmod.err || {
+		echo "insmod did not fail with EINVAL"
+		return 1
+	}
+	[ ! -d "/sys/module/$VRB_MOD" ] || { echo "module loaded"; return 1; }
+	dmesg_new | grep "$VRB_MOD"
+	dmesg_has "$VRB_MOD: .*($2)"
+}
+
+# goodparams "A=x B=y": the module loads with these and unloads.
+goodparams() {
+	# shellcheck disable=SC2086 # one word per parameter
+	insmod "$VRB_KO" $1 || return 1
+	vrb_wait_for "$dev0" 10 || { echo "no $dev0"; rmmod "$VRB_MOD"; return 1; }
+	rmmod "$VRB_MOD"
+}
+
+# Every writable file the driver owns must be one this test knows.
+check_writable_files() {
+	local f bad=""
+	for f in $(find "$DBG" -type f -perm -200) \
+		$(find "/sys/block/$disk0/" -maxdepth 1 -type f -perm -200); do
+		case ${f##*/} in
+		stats | inject) ;;
+		cache_type) ;;
+		uevent | ro | events_poll_msecs) ;;	# the block core's
+		*) bad="$bad $f" ;;
+		esac
+	done
+	[ -z "$bad" ] || { echo "writable files without a test:$bad"; return 1; }
+}
+
+# write_to FILE VALUE: write "VALUE\n" in one write(2).  coreutils dd,
+# unlike the shell's echo, says which error the write got.
+write_to() {
+	printf '%s\n' "$2" | dd of="$1" conv=notrunc status=none
+}
+
+# write_refused FILE VALUE ERRNO-REGEX [MESSAGE]: the write fails with
+# that error (and the log shows MESSAGE).
+write_refused() {
+	dmesg_mark
+	if write_to "$1" "$2" 2>/tmp/write.err; then
+		echo "writing '$(echo "$2" | cut -c1-12)...' (${#2} chars) to $1 succeeded"
+		return 1
+	fi
+	cat /tmp/write.err
+	grep -qE "$3" /tmp/write.err || { echo "not refused with $3"; return 1; }
+	[ -z "${4:-}" ] || dmesg_has "$4"
+}
+
+# bad_write FILE VALUE MESSAGE CHECK: EINVAL, MESSAGE in the log, and
+# CHECK (the value did not change) passes.
+bad_write() {
+	local why
+	if ! why=$(write_refused "$1" "$2" "Invalid argument" "$3"); then
+		echo "$why"
+		"$4" >/dev/null || echo "$(echo "$why" | tail -n 1), and: $("$4")"
+		return 1
+	fi
+	"$4"
+}
+
+check_stats_kept() {
+	[ "$(qstat "$disk0" added)" -gt 0 ] ||
+		{ echo "the counters were reset"; return 1; }
+}
+
+check_inject_none() {
+	grep -q '\[none\]' "$DBG/$disk0/vq0/inject" ||
+		{ echo "inject is $(cat "$DBG/$disk0/vq0/inject")"; return 1; }
+}
+
+check_inject_arm_disarm() {
+	local f=$DBG/$disk0/vq0/inject
+	echo len >"$f" && grep -q '\[len\]' "$f" &&
+	echo none >"$f" && check_inject_none
+}
+
+check_cache_back() {
+	expect_eq cache_type "$(cat "/sys/block/$disk0/cache_type")" \
+		"write back"
+}
+
+check_cache_flip() {
+	local f=/sys/block/$disk0/cache_type
+	echo "write through" >"$f" &&
+	expect_eq cache_type "$(cat "$f")" "write through" &&
+	echo "write back" >"$f" &&
+	check_cache_back
+}
+
+# ---- main -----------------------------------------------------------------------
+
+if ! command -v "s_$scenario" >/dev/null; then
+	vrb_fail "scenario" "unknown scenario '$scenario'"
+else
+	vrb_say "scenario: $scenario (long=$long)"
+	"s_$scenario"
+fi
+vrb_summary
