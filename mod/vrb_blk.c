@@ -690,11 +690,6 @@ static ssize_t cache_type_store(struct device *dev,
 	struct vrb_dev *vdev = disk->private_data;
 	int i;
 
-	/* Root can write a 0444 file: the mode alone does not protect it. */
-	if (!vrb_has_feature(vdev, VRB_BLK_F_CONFIG_WCE)) {
-		dev_err(dev, "cache_type: the device does not offer CONFIG_WCE\n");
-		return -EPERM;
-	}
 	i = sysfs_match_string(vrb_blk_cache_types, buf);
 	if (i < 0) {
 		dev_err(dev, "cache_type: expected \"write through\" or \"write back\"\n");
@@ -719,7 +714,11 @@ static umode_t vrb_blk_attrs_visible(struct kobject *kobj,
 	struct gendisk *disk = dev_to_disk(kobj_to_dev(kobj));
 	struct vrb_dev *vdev = disk->private_data;
 
-	/* cache_type is writable only when the device lets us switch. */
+	/*
+	 * cache_type is writable only when the device lets us switch; kernfs
+	 * refuses writes to a 0444 file even from root (EACCES), so
+	 * cache_type_store() never runs without CONFIG_WCE.
+	 */
 	if (a == &dev_attr_cache_type.attr &&
 	    !vrb_has_feature(vdev, VRB_BLK_F_CONFIG_WCE))
 		return 0444;
