@@ -5,6 +5,8 @@
 #   make                 build vringblk.ko against KDIR
 #   make demo            QEMU guest: load, show the ring, move data, power off
 #   make check           every test; ends with "N passed, N failed"
+#   make check-long      the same with the long forms (LONG=1) of the
+#                        robustness scenarios
 #   make lint            checkpatch --strict, sparse, W=1 -Werror, kernel-doc
 #   make kunit           the ring's KUnit suites under kunit.py (KASAN=1 too)
 #   make guest-test      the in-guest test matrix only
@@ -23,7 +25,7 @@ KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR)) \
 PROJECT := $(CURDIR)
 
 .PHONY: all modules clean lint kunit demo check guest-test dkms-test deps \
-	trace-demo bench robust
+	trace-demo bench robust check-long
 
 all: modules
 
@@ -64,3 +66,6 @@ robust:
 
 check:
 	scripts/check.sh
+
+check-long:
+	LONG=1 scripts/check.sh

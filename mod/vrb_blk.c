@@ -273,19 +273,26 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		/* Make sure what we queued before this one gets to the device. */
 		notify = vrb_blk_kick_prepare(q);
 		if (err == -ENOSPC) {
-			/* Restarted by vrb_blk_complete_queue(), same lock. */
+			/* Restarted by vrb_blk_after_drain(), same lock. */
 			blk_mq_stop_hw_queue(hctx);
 			q->stopped = true;
 			q->stats.stalls++;
+		} else if (err == -EIO) {
+			/*
+			 * A broken ring: the device never saw this request,
+			 * so it need not fail.  Park it until the reset has
+			 * rebuilt the ring; the reset restarts the queue.
+			 */
+			blk_mq_stop_hw_queue(hctx);
 		}
 		spin_unlock_irqrestore(&q->lock, flags);
 		if (notify)
 			vrb_pci_notify(vdev, q->index);
 		vrb_blk_unmap_data(vdev, rq, vreq);
-		if (err == -ENOSPC)
-			return BLK_STS_DEV_RESOURCE;
-		if (err == -EIO)	/* broken ring: a reset will rebuild it */
+		if (err == -EIO)
 			vrb_pci_schedule_reset(vdev, "queue broken");
+		if (err == -ENOSPC || err == -EIO)
+			return BLK_STS_DEV_RESOURCE;
 		return BLK_STS_IOERR;
 	}
 	if (bd->last || !vrb_param_batch_kicks)
@@ -323,49 +330,45 @@ static void vrb_blk_complete_rq(struct request *rq)
 	blk_mq_end_request(rq, vrb_blk_status(status));
 }
 
-/**
- * vrb_blk_complete_queue - take every completed request off a queue
- * @q: the queue whose interrupt fired.
- *
- * The disable / drain / enable loop: interrupts for this queue are
- * suppressed while the used ring is drained, then re-enabled; if a
- * completion slipped in meanwhile, vrb_vq_enable_cb() says so and we
- * drain again (§2.7.14), so nothing waits for an interrupt that already
- * happened.  A hardware queue stopped on a full ring is restarted here,
- * under the same lock that stopped it, so a restart is never lost.
- *
- * Context: Interrupt context; takes q->lock.
+/*
+ * The "drain" of §2.7.14: take every used element off @q's ring and
+ * complete its request.  Called with q->lock held, from the interrupt,
+ * from the timeout handler and from the reset.  Returns how many.
  */
-void vrb_blk_complete_queue(struct vrb_queue *q)
+static unsigned int vrb_blk_drain_used(struct vrb_queue *q)
 {
 	struct vrb_dev *vdev = q->vdev;
 	unsigned int done = 0;
-	unsigned long flags;
 	void *token;
 	u32 len;
 
-	spin_lock_irqsave(&q->lock, flags);
-	q->stats.irqs++;
-	if (unlikely(READ_ONCE(q->inject)))
-		vrb_dbg_inject(q);	/* debugfs: pretend the device erred */
-	do {
-		vrb_vq_disable_cb(&q->vq);
-		while (vrb_vq_has_used(&q->vq)) {
-			struct request *rq;
+	while (vrb_vq_has_used(&q->vq)) {
+		struct request *rq;
 
-			if (unlikely(vrb_vq_get_used(&q->vq, &token, &len)))
-				break;		/* broken: see below */
-			rq = token;
-			trace_vrb_used(vdev->index, q->index, q->vq.last_id, len,
-				       q->vq.last_used_idx);
-			trace_vrb_free(vdev->index, q->index, q->vq.last_id,
-				       q->vq.last_ndescs, q->vq.num_free);
-			/* len is not trusted: the status byte tells. */
-			if (likely(!blk_should_fake_timeout(rq->q)))
-				blk_mq_complete_request(rq);
-			done++;
-		}
-	} while (!vrb_vq_enable_cb(&q->vq));
+		if (unlikely(vrb_vq_get_used(&q->vq, &token, &len)))
+			break;		/* broken: see vrb_blk_after_drain() */
+		rq = token;
+		trace_vrb_used(vdev->index, q->index, q->vq.last_id, len,
+			       q->vq.last_used_idx);
+		trace_vrb_free(vdev->index, q->index, q->vq.last_id,
+			       q->vq.last_ndescs, q->vq.num_free);
+		/* len is not trusted: the status byte tells. */
+		if (likely(!blk_should_fake_timeout(rq->q)))
+			blk_mq_complete_request(rq);
+		done++;
+	}
+	q->stats.completed += done;
+	return done;
+}
+
+/*
+ * After a drain, with q->lock held: a queue the ring core found broken
+ * gets a reset; a hardware queue stopped on a full ring is restarted
+ * under the same lock that stopped it, so a restart is never lost.
+ */
+static void vrb_blk_after_drain(struct vrb_queue *q, unsigned int done)
+{
+	struct vrb_dev *vdev = q->vdev;
 
 	/*
 	 * The ring core found the device breaking the rules (and said why,
@@ -376,38 +379,75 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 				 READ_ONCE(q->vq.used->idx), q->vq.last_used_idx);
 		vrb_pci_schedule_reset(vdev, "queue broken");
 	}
-
-	q->stats.completed += done;
-	if (!done)
-		q->stats.spurious++;
 	if (done && q->stopped && vdev->disk) {
 		q->stopped = false;
 		q->stats.restarts++;
 		blk_mq_start_stopped_hw_queues(vdev->disk->queue, true);
 	}
+}
+
+/**
+ * vrb_blk_complete_queue - take every completed request off a queue
+ * @q: the queue whose interrupt fired.
+ *
+ * The disable / drain / enable loop: interrupts for this queue are
+ * suppressed while the used ring is drained, then re-enabled; if a
+ * completion slipped in meanwhile, vrb_vq_enable_cb() says so and we
+ * drain again (§2.7.14), so nothing waits for an interrupt that already
+ * happened.
+ *
+ * Context: Interrupt context; takes q->lock.
+ */
+void vrb_blk_complete_queue(struct vrb_queue *q)
+{
+	unsigned int done = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->stats.irqs++;
+	if (unlikely(READ_ONCE(q->inject)))
+		vrb_dbg_inject(q);	/* debugfs: pretend the device erred */
+	do {
+		vrb_vq_disable_cb(&q->vq);
+		done += vrb_blk_drain_used(q);
+	} while (!vrb_vq_enable_cb(&q->vq));
+	if (!done)
+		q->stats.spurious++;
+	vrb_blk_after_drain(q, done);
 	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /**
- * vrb_blk_fail_inflight - fail every request the device still holds
+ * vrb_blk_fail_inflight - finish every request the device still holds
  * @vdev: the device, reset (or gone) and with interrupts synchronized.
+ * @completed: where to store how many requests the device had completed.
  *
- * Takes each chain back from the rings with vrb_vq_detach_unused(),
- * completes its request with an I/O error, and starts every ring afresh
- * with vrb_vq_reset().  Called by the reset work and by surprise removal.
+ * What the device completed before the reset is completed normally: it
+ * wrote the status byte and the used element before it stopped, and
+ * reporting an error for a write that happened would be a lie.  (QEMU,
+ * for one, finishes the I/O in flight before a reset returns, so a
+ * request that timed out has often completed by now.)  A broken queue's
+ * used ring is not trusted and not read.  Every chain still out is taken
+ * back with vrb_vq_detach_unused() and its request fails with an I/O
+ * error; then every ring starts afresh with vrb_vq_reset().  Called by
+ * the reset work and by surprise removal.
  *
  * Context: Process context; takes each queue's lock.
  * Return: the number of requests failed.
  */
-unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev)
+unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev,
+				   unsigned int *completed)
 {
 	unsigned int i, failed = 0;
 	struct request *rq;
 
+	*completed = 0;
 	for (i = 0; i < vdev->nvqs; i++) {
 		struct vrb_queue *q = &vdev->queues[i];
 
 		spin_lock_irq(&q->lock);
+		if (!vrb_vq_is_broken(&q->vq))
+			*completed += vrb_blk_drain_used(q);
 		while ((rq = vrb_vq_detach_unused(&q->vq))) {
 			struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
 
@@ -425,20 +465,44 @@ unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev)
 
 /*
  * blk-mq's timeout hook: the device sat on a request for io_timeout.
+ * Three steps, each tried once, cheapest first:
  *
- * First, kick the queue once more: a device that went idle without
- * seeing our last avail->idx (a lost notification) simply resumes.  This
- * is seen under QEMU's single-vCPU TCG, which does not turn guest
- * barriers into host fences, so Barrier B cannot order against QEMU's
- * I/O thread.  If the request times out again, virtio-blk has no abort
- * command: the only remedy is a reset, which fails this request and
- * every other one in flight (see vrb_pci_reset_work()).  Keep the timer
- * running until the reset work completes the request.
+ *  1. A missed interrupt?  Drain the used ring as the interrupt handler
+ *     would.  If the request is there, it completes now (NVMe's timeout
+ *     handler asks the same question).
+ *  2. A missed notification?  Kick the queue once more: a device that
+ *     went idle without seeing our last avail->idx simply resumes.
+ *  3. Otherwise virtio-blk has no abort command: the only remedy is a
+ *     reset, which fails this request and every other one in flight
+ *     that the device did not finish (see vrb_pci_reset_work()).  The
+ *     timer keeps running until the reset work completes the request.
+ *
+ * Steps 1 and 2 are not theory: under QEMU's single-vCPU TCG, guest
+ * barriers do not become host fences, so Barriers B and D cannot order
+ * against QEMU's I/O thread, and about one notification or interrupt in
+ * a few million is lost.  On real hardware they cost nothing.
  */
 static enum blk_eh_timer_return vrb_blk_timeout(struct request *rq)
 {
 	struct vrb_dev *vdev = rq->q->queuedata;
+	struct vrb_queue *q = &vdev->queues[rq->mq_hctx->queue_num];
 	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+	unsigned long flags;
+	unsigned int found;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->stats.timeouts++;
+	found = vrb_blk_drain_used(q);
+	q->stats.missed_irqs += found;
+	vrb_blk_after_drain(q, found);
+	spin_unlock_irqrestore(&q->lock, flags);
+	/* blk-mq holds a reference: @rq is not reused while we look. */
+	if (blk_mq_rq_state(rq) != MQ_RQ_IN_FLIGHT) {
+		dev_warn(&vdev->pdev->dev, "%s: %s request (tag %d) had completed without an interrupt (%u found)\n",
+			 vdev->disk->disk_name, blk_op_str(req_op(rq)),
+			 rq->tag, found);
+		return BLK_EH_DONE;
+	}
 
 	dev_warn(&vdev->pdev->dev, "%s: %s request (tag %d, sector %llu) timed out%s\n",
 		 vdev->disk->disk_name, blk_op_str(req_op(rq)), rq->tag,
@@ -446,7 +510,10 @@ static enum blk_eh_timer_return vrb_blk_timeout(struct request *rq)
 		 vreq->nudged ? "" : ", kicking the queue again");
 	if (!vreq->nudged) {
 		vreq->nudged = true;
-		vrb_pci_notify(vdev, rq->mq_hctx->queue_num);
+		spin_lock_irqsave(&q->lock, flags);
+		q->stats.rekicks++;
+		spin_unlock_irqrestore(&q->lock, flags);
+		vrb_pci_notify(vdev, q->index);
 		return BLK_EH_RESET_TIMER;
 	}
 	vrb_pci_schedule_reset(vdev, "request timed out");

@@ -322,6 +322,8 @@ static int vrb_dbg_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "irqs %llu\nspurious %llu\ncompleted %llu\n",
 		   qs.irqs, qs.spurious, qs.completed);
 	seq_printf(m, "stalls %llu\nrestarts %llu\n", qs.stalls, qs.restarts);
+	seq_printf(m, "timeouts %llu\nmissed_irqs %llu\nrekicks %llu\n",
+		   qs.timeouts, qs.missed_irqs, qs.rekicks);
 	vrb_dbg_print_ratio(m, "completions_per_irq", qs.completed, qs.irqs);
 	vrb_dbg_print_ratio(m, "kicks_per_request", vs.kicks, vs.added);
 	return 0;

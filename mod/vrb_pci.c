@@ -231,7 +231,13 @@ static irqreturn_t vrb_pci_isr_irq(int irq, void *data)
 	isr = vrb_pci_read_isr(vdev);	/* reading clears it */
 	trace_vrb_irq(vdev->index, vdev->irq_mode == VRB_IRQ_INTX ? -1 : 0,
 		      isr);
-	if (!isr)
+	/*
+	 * Zero: not us (the line is shared).  All-ones: no device answered
+	 * the read (surprise removal); only bits 0 and 1 are defined
+	 * (§4.1.4.5), so it is not ours either, and must not send us
+	 * draining rings for a device that is gone.
+	 */
+	if (!isr || isr == 0xff)
 		return IRQ_NONE;
 	if (isr & VRB_PCI_ISR_CONFIG)
 		vrb_pci_config_irq(vdev);
@@ -601,18 +607,21 @@ static int vrb_pci_restart(struct vrb_dev *vdev)
 }
 
 /*
- * The reset, step by step.  Requests in flight are failed, not retried:
- * after a timeout or a broken ring we cannot know what the device did
- * with them (a write may be half done), so the honest answer is an error
- * the file system or application sees and can act on; retrying behind
- * its back could loop forever on a device that keeps failing.
+ * The reset, step by step.  Requests the device completed before the
+ * reset (status written, used element published) complete normally.
+ * The others are failed, not retried: after a timeout or a broken ring
+ * we cannot know what the device did with them (a write may be half
+ * done), so the honest answer is an error the file system or application
+ * sees and can act on; retrying behind its back could loop forever on a
+ * device that keeps failing.  Requests that reached a broken queue but
+ * were never added wait, stopped, and go to the rebuilt ring.
  */
 static void vrb_pci_reset_work(struct work_struct *work)
 {
 	struct vrb_dev *vdev = container_of(work, struct vrb_dev, reset_work);
 	struct request_queue *rq_q = vdev->disk->queue;
 	struct device *dev = &vdev->pdev->dev;
-	unsigned int failed;
+	unsigned int failed, completed;
 
 	dev_warn(dev, "%s: resetting the device: %s\n",
 		 vdev->disk->disk_name, vdev->reset_reason);
@@ -622,8 +631,11 @@ static void vrb_pci_reset_work(struct work_struct *work)
 	vrb_pci_reset(vdev);
 	/* 3. No interrupt handler of ours is still looking at them. */
 	vrb_pci_sync_irqs(vdev);
-	/* 4. Fail what was in flight, start every ring from index 0. */
-	failed = vrb_blk_fail_inflight(vdev);
+	/*
+	 * 4. Complete what the device finished before the reset, fail the
+	 *    rest, start every ring from index 0.
+	 */
+	failed = vrb_blk_fail_inflight(vdev, &completed);
 	trace_vrb_reset(vdev->index, failed);
 	/* 5. Handshake again; a device that is gone reads all-ones. */
 	if (!pci_device_is_present(vdev->pdev) || vrb_pci_restart(vdev)) {
@@ -633,8 +645,8 @@ static void vrb_pci_reset_work(struct work_struct *work)
 		WRITE_ONCE(vdev->dead, true);
 		blk_mark_disk_dead(vdev->disk);
 	} else {
-		dev_info(dev, "%s: reset done, %u request(s) failed\n",
-			 vdev->disk->disk_name, failed);
+		dev_info(dev, "%s: reset done, %u request(s) failed, %u completed by the device before the reset\n",
+			 vdev->disk->disk_name, failed, completed);
 	}
 
 	spin_lock_irq(&vdev->config_lock);
@@ -811,6 +823,7 @@ out_free_vdev:
 static void vrb_pci_remove(struct pci_dev *pdev)
 {
 	struct vrb_dev *vdev = pci_get_drvdata(pdev);
+	unsigned int completed;
 
 	spin_lock_irq(&vdev->config_lock);
 	vdev->config_enabled = false;
@@ -824,7 +837,7 @@ static void vrb_pci_remove(struct pci_dev *pdev)
 		blk_mark_disk_dead(vdev->disk);
 		blk_mq_quiesce_queue(vdev->disk->queue);
 		vrb_pci_sync_irqs(vdev);
-		vrb_blk_fail_inflight(vdev);
+		vrb_blk_fail_inflight(vdev, &completed);
 		blk_mq_unquiesce_queue(vdev->disk->queue);
 	}
 	vrb_blk_remove(vdev);

@@ -74,6 +74,10 @@ enum vrb_inject {
  * @completed: requests completed from the used ring.
  * @stalls: times the ring was full and the hardware queue was stopped.
  * @restarts: times the completion path restarted stopped queues.
+ * @timeouts: request timeouts reported by blk-mq on this queue.
+ * @missed_irqs: completions the timeout handler found in the used ring
+ *		 although no interrupt had announced them.
+ * @rekicks: notifications re-sent by the timeout handler.
  */
 struct vrb_queue_stats {
 	u64 irqs;
@@ -81,6 +85,9 @@ struct vrb_queue_stats {
 	u64 completed;
 	u64 stalls;
 	u64 restarts;
+	u64 timeouts;
+	u64 missed_irqs;
+	u64 rekicks;
 };
 
 /**
@@ -281,7 +288,8 @@ void vrb_blk_remove(struct vrb_dev *vdev);
 void vrb_blk_cleanup(struct vrb_dev *vdev);
 void vrb_blk_config_changed(struct vrb_dev *vdev);
 void vrb_blk_complete_queue(struct vrb_queue *q);
-unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev);
+unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev,
+				   unsigned int *completed);
 int vrb_blk_init(void);
 void vrb_blk_exit(void);
 

@@ -4,6 +4,7 @@
 # check.sh - `make check`: every test of the project, in the order a
 # reader would want them: lint, the module build, the ring's KUnit suites
 # (plain and under KASAN), the in-guest tests over the device matrix, the
+# robustness scenarios (short forms; LONG=1 for the long ones), the
 # walkthrough's trace check, DKMS.  Each stage prints its own "<stage>: N passed, N failed" line;
 # this script adds them up and ends with one line
 #
@@ -68,11 +69,9 @@ stage build build_module
 stage kunit scripts/kunit.sh
 stage kunit-kasan env KASAN=1 scripts/kunit.sh
 stage guest scripts/guest-test.sh --no-build
+stage robust scripts/robust-test.sh --no-build
 stage trace-demo scripts/trace-demo.sh --check
 stage dkms scripts/dkms-test.sh
-# Not yet part of make check (run them by hand: make robust, make bench):
-# the robustness scenarios of issue 6 and the benchmark smoke run of
-# issue 5 are still being brought to a reliably green state.
 
 echo "=== make check took $(($(date +%s) - start)) s; logs in $LOGDIR/"
 if [ "$total_skip" -gt 0 ]; then
