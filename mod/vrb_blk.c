@@ -48,23 +48,19 @@ static blk_status_t vrb_blk_status(u8 status)
 	}
 }
 
-/* Undo the data mapping of vrb_blk_map_data(). */
-static void vrb_blk_unmap_data(struct vrb_dev *vdev, struct request *rq,
-			       struct vrb_req *vreq)
+/*
+ * The data's scatterlist, and the bus address of each piece.
+ *
+ * Legacy virtio knows no IOMMU (VIRTIO_F_ACCESS_PLATFORM is feature bit
+ * 33, beyond the legacy interface's 32): the device reads and writes
+ * guest-physical addresses (§2.7.5: addr is a "guest-physical address").
+ * So a data buffer's bus address is its physical address, sg_phys(), and
+ * there is nothing to map or unmap; the kernel's virtio_ring does the
+ * same for such devices (vring_use_dma_api()).  vrb_pci_setup_queue()
+ * refuses a device whose coherent memory would be addressed otherwise.
+ */
+static unsigned int vrb_blk_map_sg(struct request *rq, struct vrb_req *vreq)
 {
-	if (!vreq->mapped)
-		return;
-	dma_unmap_sg(&vdev->pdev->dev, vreq->sg, vreq->nents,
-		     rq_dma_dir(rq));
-	vreq->mapped = 0;
-}
-
-/* Build the scatterlist of the data and map it for the device. */
-static blk_status_t vrb_blk_map_data(struct vrb_dev *vdev,
-				     struct request *rq, struct vrb_req *vreq)
-{
-	vreq->nents = 0;
-	vreq->mapped = 0;
 	/*
 	 * Only reads, writes and GET_ID carry data.  DISCARD and
 	 * WRITE_ZEROES count their ranges as "segments" but have no pages:
@@ -76,19 +72,11 @@ static blk_status_t vrb_blk_map_data(struct vrb_dev *vdev,
 	case REQ_OP_DRV_IN:
 		break;
 	default:
-		return BLK_STS_OK;
+		return 0;
 	}
 	if (!blk_rq_nr_phys_segments(rq))
-		return BLK_STS_OK;
-
-	vreq->nents = vrb_compat_map_sg(rq->q, rq, vreq->sg);
-	if (!vreq->nents)
-		return BLK_STS_OK;
-	vreq->mapped = dma_map_sg(&vdev->pdev->dev, vreq->sg, vreq->nents,
-				  rq_dma_dir(rq));
-	if (!vreq->mapped)
-		return BLK_STS_RESOURCE;
-	return BLK_STS_OK;
+		return 0;
+	return vrb_compat_map_sg(rq->q, rq, vreq->sg);
 }
 
 /*
@@ -159,7 +147,7 @@ static int vrb_blk_setup_hdr(struct vrb_dev *vdev, struct request *rq,
  * outside the queue lock.
  */
 static void vrb_blk_build_chain(struct request *rq, struct vrb_req *vreq,
-				unsigned int nranges)
+				unsigned int nranges, unsigned int nents)
 {
 	struct vrb_vq_buf *b = vreq->bufs;
 	struct scatterlist *sg;
@@ -172,11 +160,11 @@ static void vrb_blk_build_chain(struct request *rq, struct vrb_req *vreq,
 		b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, range);
 		b[n++].len = nranges * sizeof(struct vrb_blk_discard_wz);
 	}
-	for_each_sg(vreq->sg, sg, vreq->mapped, i) {
-		b[n].addr = sg_dma_address(sg);
-		b[n++].len = sg_dma_len(sg);
+	for_each_sg(vreq->sg, sg, nents, i) {
+		b[n].addr = sg_phys(sg);	/* see vrb_blk_map_sg() */
+		b[n++].len = sg->length;
 	}
-	vreq->out = rq_dma_dir(rq) == DMA_FROM_DEVICE ? n - vreq->mapped : n;
+	vreq->out = op_is_write(req_op(rq)) ? n : n - nents;
 	b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, status);
 	b[n++].len = 1;
 	vreq->nbufs = n;
@@ -231,6 +219,31 @@ static void vrb_blk_bind_slot(struct vrb_dev *vdev, struct vrb_queue *q,
 }
 
 /*
+ * Everything about @rq that needs no lock: its slot, header, data and
+ * chain.  Shared by queue_rq and queue_rqs.
+ */
+static blk_status_t vrb_blk_prep(struct vrb_dev *vdev, struct vrb_queue *q,
+				 struct request *rq)
+{
+	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+	int nranges;
+
+	if (unlikely(READ_ONCE(vdev->dead)))
+		return BLK_STS_IOERR;
+	if (unlikely(rq->tag < 0 || rq->tag >= vdev->tag_set.queue_depth))
+		return BLK_STS_IOERR;
+	vrb_blk_bind_slot(vdev, q, rq, vreq);
+	nranges = vrb_blk_setup_hdr(vdev, rq, vreq->dma);
+	if (unlikely(nranges < 0))
+		return nranges == -EOPNOTSUPP ? BLK_STS_NOTSUPP : BLK_STS_IOERR;
+	/* A buffer the device returns without writing the status fails. */
+	vreq->dma->status = VRB_STATUS_UNWRITTEN;
+	vreq->nudged = false;
+	vrb_blk_build_chain(rq, vreq, nranges, vrb_blk_map_sg(rq, vreq));
+	return BLK_STS_OK;
+}
+
+/*
  * blk-mq's submission hook.  The shape is the one of virtio_blk: add and
  * decide on the kick under the lock, notify outside it, and kick only on
  * the last request of a batch (bd->last); commit_rqs covers a batch that
@@ -239,36 +252,22 @@ static void vrb_blk_bind_slot(struct vrb_dev *vdev, struct vrb_queue *q,
 static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 				     const struct blk_mq_queue_data *bd)
 {
-	struct vrb_dev *vdev = hctx->queue->queuedata;
-	struct vrb_queue *q = &vdev->queues[hctx->queue_num];
+	struct vrb_queue *q = hctx->driver_data;
+	struct vrb_dev *vdev = q->vdev;
 	struct request *rq = bd->rq;
-	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
 	unsigned long flags;
 	bool notify = false;
 	blk_status_t sts;
-	int nranges, err;
+	int err;
 
-	if (unlikely(READ_ONCE(vdev->dead)))
-		return BLK_STS_IOERR;
-	if (unlikely(rq->tag < 0 || rq->tag >= vdev->tag_set.queue_depth))
-		return BLK_STS_IOERR;
-	vrb_blk_bind_slot(vdev, q, rq, vreq);
-	nranges = vrb_blk_setup_hdr(vdev, rq, vreq->dma);
-	if (nranges < 0)
-		return nranges == -EOPNOTSUPP ? BLK_STS_NOTSUPP : BLK_STS_IOERR;
-	/* A buffer the device returns without writing the status fails. */
-	vreq->dma->status = VRB_STATUS_UNWRITTEN;
-	vreq->nudged = false;
-
-	sts = vrb_blk_map_data(vdev, rq, vreq);
-	if (sts)
+	sts = vrb_blk_prep(vdev, q, rq);
+	if (unlikely(sts))
 		return sts;
-	vrb_blk_build_chain(rq, vreq, nranges);
 
 	blk_mq_start_request(rq);
 
 	spin_lock_irqsave(&q->lock, flags);
-	err = vrb_blk_add(q, rq, vreq);
+	err = vrb_blk_add(q, rq, blk_mq_rq_to_pdu(rq));
 	if (unlikely(err)) {
 		/* Make sure what we queued before this one gets to the device. */
 		notify = vrb_blk_kick_prepare(q);
@@ -288,7 +287,6 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		spin_unlock_irqrestore(&q->lock, flags);
 		if (notify)
 			vrb_pci_notify(vdev, q->index);
-		vrb_blk_unmap_data(vdev, rq, vreq);
 		if (err == -EIO)
 			vrb_pci_schedule_reset(vdev, "queue broken");
 		if (err == -ENOSPC || err == -EIO)
@@ -304,11 +302,65 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	return BLK_STS_OK;
 }
 
+/*
+ * blk-mq's batched submission hook, used when a task's plug is flushed
+ * (io_uring submitting several requests at once, for one): a list of
+ * requests, possibly for several hardware queues.  Each run of requests
+ * for one queue is prepared outside the lock, then published under one
+ * lock with one kick decision, as virtio_blk does.  Whatever is left in
+ * @rqlist when we return (a request that failed its preparation, a full
+ * or broken ring, and everything after it) blk-mq sends through
+ * vrb_blk_queue_rq() one by one, which knows how to report or park it.
+ */
+static void vrb_blk_queue_rqs(vrb_compat_rq_list *rqlist)
+{
+	struct request *rq, *next;
+
+	/* batch_kicks=0 asks for a kick per request: queue_rq does that. */
+	if (!vrb_param_batch_kicks)
+		return;
+	while ((rq = rq_list_peek(rqlist))) {
+		struct vrb_queue *q = rq->mq_hctx->driver_data;
+		unsigned int n = 0, added = 0;
+		unsigned long flags;
+		bool notify;
+
+		/* 1. Prepare the run of requests for @q, without the lock. */
+		for (next = rq; next && next->mq_hctx->driver_data == q;
+		     next = rq_list_next(next)) {
+			if (vrb_blk_prep(q->vdev, q, next))
+				break;
+			n++;
+		}
+		if (!n)
+			return;
+
+		/* 2. Publish them, then one kick decision for the run. */
+		spin_lock_irqsave(&q->lock, flags);
+		while (added < n) {
+			rq = rq_list_peek(rqlist);
+			if (vrb_blk_add(q, rq, blk_mq_rq_to_pdu(rq)))
+				break;
+			rq_list_pop(rqlist);
+			/* The completion needs q->lock: it cannot overtake. */
+			blk_mq_start_request(rq);
+			added++;
+		}
+		notify = added && vrb_blk_kick_prepare(q);
+		spin_unlock_irqrestore(&q->lock, flags);
+		if (notify)
+			vrb_pci_notify(q->vdev, q->index);
+		/* Stopped early (a failed add or preparation): blk-mq goes on. */
+		if (added < n || (next && next->mq_hctx->driver_data == q))
+			return;
+	}
+}
+
 /* The batch ended without a bd->last request: kick now if needed. */
 static void vrb_blk_commit_rqs(struct blk_mq_hw_ctx *hctx)
 {
-	struct vrb_dev *vdev = hctx->queue->queuedata;
-	struct vrb_queue *q = &vdev->queues[hctx->queue_num];
+	struct vrb_queue *q = hctx->driver_data;
+	struct vrb_dev *vdev = q->vdev;
 	unsigned long flags;
 	bool notify;
 
@@ -322,11 +374,9 @@ static void vrb_blk_commit_rqs(struct blk_mq_hw_ctx *hctx)
 /* blk-mq's completion hook, possibly on the submitting CPU. */
 static void vrb_blk_complete_rq(struct request *rq)
 {
-	struct vrb_dev *vdev = rq->q->queuedata;
 	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
 	u8 status = READ_ONCE(vreq->dma->status);	/* device wrote */
 
-	vrb_blk_unmap_data(vdev, rq, vreq);
 	blk_mq_end_request(rq, vrb_blk_status(status));
 }
 
@@ -520,6 +570,16 @@ static enum blk_eh_timer_return vrb_blk_timeout(struct request *rq)
 	return BLK_EH_RESET_TIMER;
 }
 
+/* Each hardware queue is one virtqueue: remember which. */
+static int vrb_blk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			     unsigned int hctx_idx)
+{
+	struct vrb_dev *vdev = data;
+
+	hctx->driver_data = &vdev->queues[hctx_idx];
+	return 0;
+}
+
 static int vrb_blk_init_request(struct blk_mq_tag_set *set,
 				struct request *rq, unsigned int hctx_idx,
 				unsigned int numa_node)
@@ -546,9 +606,11 @@ static void vrb_blk_map_queues(struct blk_mq_tag_set *set)
 
 static const struct blk_mq_ops vrb_blk_mq_ops = {
 	.queue_rq = vrb_blk_queue_rq,
+	.queue_rqs = vrb_blk_queue_rqs,
 	.commit_rqs = vrb_blk_commit_rqs,
 	.complete = vrb_blk_complete_rq,
 	.timeout = vrb_blk_timeout,
+	.init_hctx = vrb_blk_init_hctx,
 	.init_request = vrb_blk_init_request,
 	.map_queues = vrb_blk_map_queues,
 };

@@ -126,6 +126,17 @@ vrb_compat_alloc_disk(struct blk_mq_tag_set *set, const struct vrb_limits *l,
 }
 #endif
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+/*
+ * 6.13: queue_rqs() takes a struct rq_list (head and tail); before, a
+ * pointer to the first request.  rq_list_peek(), rq_list_pop() and
+ * rq_list_next() are spelled the same on both sides.
+ */
+#define vrb_compat_rq_list struct rq_list
+#else
+#define vrb_compat_rq_list struct request *
+#endif
+
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
 /* 6.15: blk_rq_map_sg() lost its queue argument. */
 #define vrb_compat_map_sg(q, rq, sg)	blk_rq_map_sg(rq, sg)

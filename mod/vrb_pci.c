@@ -292,6 +292,19 @@ static int vrb_pci_setup_queue(struct vrb_dev *vdev, struct vrb_queue *q,
 		goto out_free_ring;
 	}
 
+	/*
+	 * A legacy device addresses memory by guest-physical address (it
+	 * knows no IOMMU, see vrb_blk_map_sg()).  If the DMA API hands out
+	 * other bus addresses (an IOMMU in translating mode), the device
+	 * would read and write the wrong memory: refuse.
+	 */
+	if (is_vmalloc_addr(q->ring) || q->ring_dma != virt_to_phys(q->ring)) {
+		dev_err(dev, "queue %u: bus address %pad is not the ring's physical address (an IOMMU?); a legacy device cannot work behind one\n",
+			index, &q->ring_dma);
+		err = -ENODEV;
+		goto out_free_ring;
+	}
+
 	snprintf(name, sizeof(name), "%s/vq%u", pci_name(vdev->pdev), index);
 	err = vrb_vq_init(&q->vq, name, num, q->ring, q->ring_dma,
 			  vrb_has_feature(vdev, VRB_F_RING_EVENT_IDX),

@@ -220,8 +220,6 @@ struct vrb_req_dma {
  * @dma: this request's slot in the queue pool (CPU address).
  * @dma_addr: bus address of @dma.
  * @indir: this request's indirect table in the same slot.
- * @nents: sg entries built by blk_rq_map_sg().
- * @mapped: entries dma_map_sg() returned, 0 if nothing is mapped.
  * @nudged: this request already timed out once and the queue was kicked.
  * @nbufs: entries of @bufs in use.
  * @out: how many of them the device reads (the rest it writes).
@@ -233,8 +231,6 @@ struct vrb_req {
 	struct vrb_req_dma *dma;
 	dma_addr_t dma_addr;
 	struct vrb_vq_indir indir;
-	int nents;
-	int mapped;
 	bool nudged;
 	unsigned int nbufs;
 	unsigned int out;
