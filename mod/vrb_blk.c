@@ -455,8 +455,11 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 
 	spin_lock_irqsave(&q->lock, flags);
 	q->stats.irqs++;
-	if (unlikely(READ_ONCE(q->inject)))
-		vrb_dbg_inject(q);	/* debugfs: pretend the device erred */
+	/* debugfs: pretend the device erred, or the interrupt got lost. */
+	if (unlikely(READ_ONCE(q->inject)) && vrb_dbg_inject(q)) {
+		spin_unlock_irqrestore(&q->lock, flags);
+		return;
+	}
 	do {
 		vrb_vq_disable_cb(&q->vq);
 		done += vrb_blk_drain_used(q);

@@ -338,6 +338,7 @@ static const char *const vrb_dbg_inject_names[VRB_INJECT_MAX] = {
 	[VRB_INJECT_IDX_JUMP] = "idx_jump",
 	[VRB_INJECT_LEN] = "len",
 	[VRB_INJECT_STATUS] = "status",
+	[VRB_INJECT_LOST_IRQ] = "lost_irq",
 };
 
 /**
@@ -348,9 +349,12 @@ static const char *const vrb_dbg_inject_names[VRB_INJECT_MAX] = {
  * then rewrites it, or used->idx, and disarms.
  *
  * Context: Interrupt context, with q->lock held.
+ * Return: true if the interrupt must be ignored (lost_irq): the element
+ * stays in the used ring until something else looks there.
  */
-void vrb_dbg_inject(struct vrb_queue *q)
+bool vrb_dbg_inject(struct vrb_queue *q)
 {
+	bool lost = false;
 	struct vrb_vq *vq = &q->vq;
 	u16 slot = vq->last_used_idx & (vq->num - 1);
 	struct vrb_used_elem *e = &vq->used->ring[slot];
@@ -359,7 +363,7 @@ void vrb_dbg_inject(struct vrb_queue *q)
 	unsigned int i;
 
 	if (vq->broken || READ_ONCE(vq->used->idx) == vq->last_used_idx)
-		return;			/* nothing published yet: wait */
+		return false;		/* nothing published yet: wait */
 	virt_rmb();	/* Barrier C (for pairing): idx before the element */
 
 	switch (q->inject) {
@@ -402,10 +406,14 @@ void vrb_dbg_inject(struct vrb_queue *q)
 		vreq = blk_mq_rq_to_pdu(rq);
 		WRITE_ONCE(vreq->dma->status, VRB_STATUS_UNWRITTEN);
 		break;
+	case VRB_INJECT_LOST_IRQ:
+		lost = true;
+		break;
 	}
 	dev_warn(&q->vdev->pdev->dev, "vq%u: injected '%s' at used idx %u\n",
 		 q->index, vrb_dbg_inject_names[q->inject], vq->last_used_idx);
 	WRITE_ONCE(q->inject, VRB_INJECT_NONE);
+	return lost;
 }
 
 static int vrb_dbg_inject_show(struct seq_file *m, void *v)

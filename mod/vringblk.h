@@ -54,6 +54,8 @@ struct vrb_dev;
  * @VRB_INJECT_IDX_JUMP: used.idx far ahead of what is in flight.
  * @VRB_INJECT_LEN: used len larger than the chain can receive.
  * @VRB_INJECT_STATUS: status byte left unwritten.
+ * @VRB_INJECT_LOST_IRQ: the interrupt for the next used element is lost
+ *			 (its handler does nothing), as under TCG.
  * @VRB_INJECT_MAX: number of values.
  */
 enum vrb_inject {
@@ -64,6 +66,7 @@ enum vrb_inject {
 	VRB_INJECT_IDX_JUMP,
 	VRB_INJECT_LEN,
 	VRB_INJECT_STATUS,
+	VRB_INJECT_LOST_IRQ,
 	VRB_INJECT_MAX,
 };
 
@@ -301,13 +304,13 @@ void vrb_dbg_init(void);
 void vrb_dbg_exit(void);
 void vrb_dbg_add_dev(struct vrb_dev *vdev);
 void vrb_dbg_remove_dev(struct vrb_dev *vdev);
-void vrb_dbg_inject(struct vrb_queue *q);
+bool vrb_dbg_inject(struct vrb_queue *q);
 #else
 static inline void vrb_dbg_init(void) { }
 static inline void vrb_dbg_exit(void) { }
 static inline void vrb_dbg_add_dev(struct vrb_dev *vdev) { }
 static inline void vrb_dbg_remove_dev(struct vrb_dev *vdev) { }
-static inline void vrb_dbg_inject(struct vrb_queue *q) { }
+static inline bool vrb_dbg_inject(struct vrb_queue *q) { return false; }
 #endif
 
 #endif /* VRINGBLK_H */

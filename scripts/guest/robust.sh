@@ -649,8 +649,10 @@ s_timeout() {
 	vrb_check first-request-passes check_dd_time 0 2000 \
 		if="$dev0" of=/dev/null bs=4k count=1 skip=2000 iflag=direct
 	dmesg_mark
+	tmo_mark
 	vrb_check read/ends-in-bounded-time check_stalled read 100
 	vrb_check read/dmesg-timeout-and-reset check_timeout_dmesg READ 800
+	vrb_check read/counters check_timeout_counters 2 1 0
 	dmesg_mark
 	vrb_check write/ends-in-bounded-time check_stalled write 3000
 	vrb_check write/dmesg-timeout-and-reset check_timeout_dmesg WRITE 24000
@@ -661,8 +663,54 @@ s_timeout() {
 	vrb_check data-intact check_pattern "$dev0"
 	vrb_check write/outcome-holds check_write_outcome 3000
 	vrb_check disk-works fio_verify "$dev0" 16m 4m
+	dmesg_mark
+	tmo_mark
+	vrb_check lost-irq/read-completes check_lost_irq 300
+	vrb_check lost-irq/counters check_timeout_counters 1 0 1
 	set_io_timeout 30000
 	vrb_check rmmod vrb_unload
+}
+
+# tmo_mark, then check_timeout_counters TIMEOUTS REKICKS MISSED: the
+# timeout handler's counters in debugfs grew by exactly that much.
+tmo_mark() {
+	T_TIMEOUTS=$(qstat "$disk0" timeouts)
+	T_REKICKS=$(qstat "$disk0" rekicks)
+	T_MISSED=$(qstat "$disk0" missed_irqs)
+}
+
+check_timeout_counters() {
+	expect_eq "timeouts increase" \
+		$(($(qstat "$disk0" timeouts) - T_TIMEOUTS)) "$1" &&
+	expect_eq "rekicks increase" \
+		$(($(qstat "$disk0" rekicks) - T_REKICKS)) "$2" &&
+	expect_eq "missed_irqs increase" \
+		$(($(qstat "$disk0" missed_irqs) - T_MISSED)) "$3"
+}
+
+# check_lost_irq BLOCK: debugfs "inject lost_irq" swallows the interrupt
+# of a 4 KiB read.  The first timeout finds the completion in the used
+# ring: the read succeeds with the right data after one io_timeout, with
+# no re-kick and no reset.
+check_lost_irq() {
+	local t0 t1 rc=0
+	echo lost_irq >"$DBG/$disk0/vq0/inject" || return 1
+	t0=$(now_ms)
+	dd if="$dev0" of=/tmp/victim bs=4k count=1 skip="$1" iflag=direct \
+		status=none 2>/tmp/dd.err || rc=$?
+	t1=$(now_ms)
+	echo "read of block $1: status $rc after $((t1 - t0)) ms $(cat /tmp/dd.err)"
+	grep -q '\[none\]' "$DBG/$disk0/vq0/inject" ||
+		{ echo "injection did not fire"; return 1; }
+	expect_eq "dd status" "$rc" 0 &&
+	expect_eq "md5 of the block read" "$(vrb_md5 /tmp/victim)" \
+		"$(vrb_md5 /tmp/pat "$1" 1 4k)" || return 1
+	[ $((t1 - t0)) -ge $((TMO_MS - 100)) ] ||
+		{ echo "ended before the io_timeout: was the irq lost?"; return 1; }
+	[ $((t1 - t0)) -le $((TMO_MS + 3000)) ] ||
+		{ echo "took more than one io_timeout (+3 s)"; return 1; }
+	dmesg_has "$disk0: READ request \\(tag [0-9]+\\) had completed without an interrupt" &&
+	dmesg_lacks "resetting the device"
 }
 
 set_io_timeout() {
