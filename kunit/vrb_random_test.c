@@ -105,6 +105,9 @@ static void rnd_add(struct rnd_run *r)
 	slot = r->free[r->nfree - 1];
 	req = &r->reqs[slot];
 	vrb_req_shape_random(req, &r->rnd, rnd_below(r, 2));
+	/* Half the indirect chains are built in place, as the module does. */
+	req->prebuilt = r->env->indirect && req->offer_indirect &&
+			rnd_below(r, 2);
 	need = r->env->indirect && req->offer_indirect ? 1 :
 	       req->nout + req->nin;
 	num_free = vrb_vq_num_free(&r->env->vq);

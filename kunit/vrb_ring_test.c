@@ -467,6 +467,101 @@ static void vrb_vq_add_full_with_indirect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vrb_vq_check(&env->vq), 0);
 }
 
+static void vrb_vq_add_indirect_publishes_prebuilt_table(struct kunit *test)
+{
+	struct vrb_env *env = vrb_env_create(test, 16, false, true);
+	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	struct fake_dev_chain *c;
+	const char *why;
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	vrb_req_shape(req, 2, 3, 8, true, 4);
+	req->prebuilt = true;
+	KUNIT_ASSERT_EQ(test, vrb_req_add(env, req), 0);
+
+	/*
+	 * Expected: exactly what vrb_vq_add() makes of the same buffers
+	 * (vrb_vq_add_publishes_indirect_chain): one ring descriptor,
+	 * INDIRECT, pointing at the 5-entry table the caller wrote, which
+	 * the device walks as the request's chain; the used length comes
+	 * back as the caller's in_bytes; all 16 free afterwards.
+	 */
+	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 16 - 1);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.indirect, 1);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.descs, 5 + 1);
+	KUNIT_ASSERT_EQ(test, take_all(env), 1);
+	expect_no_violation(test, env);
+	c = fake_dev_pending_chain(&env->dev, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_TRUE(test, c->indirect);
+	KUNIT_EXPECT_EQ(test, c->table.addr, (u64)(uintptr_t)req->table);
+	KUNIT_EXPECT_EQ(test, c->table.len, 5 * sizeof(struct vrb_desc));
+	KUNIT_EXPECT_EQ(test, c->table.flags, VRB_DESC_F_INDIRECT);
+	why = vrb_req_match_chain(req, c);
+	KUNIT_EXPECT_NULL_MSG(test, why, "%s", why);
+	complete_req(test, env, req);
+	expect_used(test, env, req);
+	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 16);
+	KUNIT_EXPECT_EQ(test, vrb_vq_check(&env->vq), 0);
+}
+
+/*
+ * vrb_vq_add_indirect()'s contract: each refused call leaves the ring
+ * memory, the free count and the counters of adds as they were.
+ */
+static void vrb_vq_add_indirect_refuses(struct kunit *test)
+{
+	struct vrb_env *env = vrb_env_create(test, 4, false, true);
+	struct vrb_env *plain = vrb_env_create(test, 4, false, false);
+	struct vrb_req *reqs = kunit_kcalloc(test, 5, sizeof(*reqs), GFP_KERNEL);
+	struct vrb_vq_indir indir;
+	unsigned int i;
+	void *before;
+
+	KUNIT_ASSERT_NOT_NULL(test, reqs);
+	for (i = 0; i < 5; i++)
+		vrb_req_shape(&reqs[i], 1, 2, 8, true, i);
+	vrb_req_indir(&reqs[0], &indir, 3);
+	before = vrb_env_snapshot(env);
+
+	/*
+	 * Expected: -EINVAL for an empty chain, one longer than the table,
+	 * a NULL token.
+	 */
+	KUNIT_EXPECT_EQ(test, vrb_vq_add_indirect(&env->vq, &indir, 0, 0,
+						  &reqs[0]), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vrb_vq_add_indirect(&env->vq, &indir, 4, 0,
+						  &reqs[0]), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vrb_vq_add_indirect(&env->vq, &indir, 3, 0,
+						  NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(before, env->ring, env->ring_size), 0);
+	KUNIT_EXPECT_EQ(test, vrb_vq_num_free(&env->vq), 4);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.added, 0);
+
+	/* Expected: -EINVAL without INDIRECT_DESC negotiated. */
+	before = vrb_env_snapshot(plain);
+	KUNIT_EXPECT_EQ(test, vrb_vq_add_indirect(&plain->vq, &indir, 3, 0,
+						  &reqs[0]), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memcmp(before, plain->ring, plain->ring_size), 0);
+
+	/* Expected: -ENOSPC once the 4 descriptors hold 4 chains. */
+	for (i = 0; i < 4; i++) {
+		reqs[i].prebuilt = true;
+		KUNIT_ASSERT_EQ(test, vrb_req_add(env, &reqs[i]), 0);
+	}
+	reqs[4].prebuilt = true;
+	before = vrb_env_snapshot(env);
+	KUNIT_EXPECT_EQ(test, vrb_req_add(env, &reqs[4]), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, memcmp(before, env->ring, env->ring_size), 0);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.full, 1);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.added, 4);
+
+	/* Expected: -EIO on a broken queue, the ring untouched. */
+	vrb_vq_set_broken(&env->vq, "test");
+	KUNIT_EXPECT_EQ(test, vrb_req_add(env, &reqs[4]), -EIO);
+	KUNIT_EXPECT_EQ(test, memcmp(before, env->ring, env->ring_size), 0);
+}
+
 /*
  * The contract of vrb_vq_add(): each case makes one call that breaks it
  * and expects -EINVAL without a trace (no byte of ring memory or of the
@@ -686,6 +781,8 @@ static struct kunit_case vrb_ring_cases[] = {
 	KUNIT_CASE(vrb_vq_add_full_returns_enospc),
 	KUNIT_CASE(vrb_vq_add_recovers_after_full),
 	KUNIT_CASE(vrb_vq_add_full_with_indirect),
+	KUNIT_CASE(vrb_vq_add_indirect_publishes_prebuilt_table),
+	KUNIT_CASE(vrb_vq_add_indirect_refuses),
 	KUNIT_CASE_PARAM(vrb_vq_add_rejects_zero_buffers, contract_gen_params),
 	KUNIT_CASE_PARAM(vrb_vq_add_rejects_chain_longer_than_queue,
 			 contract_gen_params),

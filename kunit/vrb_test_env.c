@@ -224,7 +224,8 @@ void vrb_req_indir(struct vrb_req *req, struct vrb_vq_indir *indir, u16 max)
  *
  * Marks the writable bytes as not written yet, then calls vrb_vq_add()
  * with the request's buffers and, if @req->offer_indirect, its whole
- * indirect table.  Does not kick.
+ * indirect table; or, if @req->prebuilt, writes the chain into the table
+ * itself (§2.7.5.3.1) and calls vrb_vq_add_indirect().  Does not kick.
  *
  * Context: Process context.
  * Return: what vrb_vq_add() returned.
@@ -241,8 +242,21 @@ int vrb_req_add(struct vrb_env *env, struct vrb_req *req)
 
 	vrb_req_bufs(req, bufs);
 	vrb_req_indir(req, &indir, VRB_REQ_MAX_BUFS);
-	err = vrb_vq_add(&env->vq, bufs, req->nout, req->nin, req,
-			 req->offer_indirect ? &indir : NULL);
+	if (req->prebuilt) {
+		for (i = 0; i < n; i++)
+			req->table[i] = (struct vrb_desc){
+				.addr = bufs[i].addr,
+				.len = bufs[i].len,
+				.flags = (i + 1 < n ? VRB_DESC_F_NEXT : 0) |
+					 (i >= req->nout ? VRB_DESC_F_WRITE : 0),
+				.next = i + 1,
+			};
+		err = vrb_vq_add_indirect(&env->vq, &indir, n, req->in_bytes,
+					  req);
+	} else {
+		err = vrb_vq_add(&env->vq, bufs, req->nout, req->nin, req,
+				 req->offer_indirect ? &indir : NULL);
+	}
 	if (!err) {
 		req->inflight = true;
 		req->done = false;

@@ -54,6 +54,8 @@ struct vrb_env {
  * @len: length of each buffer.
  * @in_bytes: sum of the writable lengths: the used len to expect.
  * @offer_indirect: offer @table to vrb_vq_add().
+ * @prebuilt: write the chain into @table here and publish it with
+ *	      vrb_vq_add_indirect(), as the module does.
  * @inflight: added and not yet returned by vrb_vq_get_used() (test
  *	      bookkeeping).
  * @done: the device completed it (test bookkeeping).
@@ -67,6 +69,7 @@ struct vrb_req {
 	u32 len[VRB_REQ_MAX_BUFS];
 	u32 in_bytes;
 	bool offer_indirect;
+	bool prebuilt;
 	bool inflight;
 	bool done;
 	struct vrb_desc table[VRB_REQ_MAX_BUFS];

@@ -141,33 +141,75 @@ static int vrb_blk_setup_hdr(struct vrb_dev *vdev, struct request *rq,
 }
 
 /*
+ * Buffer @i of a request's chain.  When the ring uses indirect
+ * descriptors it goes straight into the request's indirect table,
+ * complete with flags and link (§2.7.5.3.1): the chain is built once, in
+ * place, and vrb_vq_add_indirect() publishes it.  Otherwise it goes into
+ * the list of buffers vrb_vq_add() turns into ring descriptors.  @flags:
+ * VRB_DESC_F_WRITE if the device writes it, VRB_DESC_F_NEXT unless last.
+ */
+static __always_inline void vrb_blk_put(struct vrb_req *vreq, bool table,
+					unsigned int i, u64 addr, u32 len,
+					u16 flags)
+{
+	if (table)
+		vreq->indir.table[i] = (struct vrb_desc){
+			.addr = addr,
+			.len = len,
+			.flags = flags,
+			.next = i + 1,	/* ignored without NEXT */
+		};
+	else
+		vreq->bufs[i] = (struct vrb_vq_buf){ .addr = addr, .len = len };
+}
+
+/*
  * Describe the request as the chain the device will walk: header, ranges,
  * data, status.  The device reads the first buffers and writes the last
  * ones (§2.7.4.2); for a read the data is device-writable too.  Built
  * outside the queue lock.
  */
-static void vrb_blk_build_chain(struct request *rq, struct vrb_req *vreq,
-				unsigned int nranges, unsigned int nents)
+static void vrb_blk_build_chain(struct vrb_queue *q, struct request *rq,
+				struct vrb_req *vreq, unsigned int nranges,
+				unsigned int nents)
 {
-	struct vrb_vq_buf *b = vreq->bufs;
+	u16 data = op_is_write(req_op(rq)) ? 0 : VRB_DESC_F_WRITE;
+	bool table = q->vq.indirect;
+	dma_addr_t slot = vreq->dma_addr;
 	struct scatterlist *sg;
 	unsigned int n = 0;
 	int i;
 
-	b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, hdr);
-	b[n++].len = sizeof(struct vrb_blk_req_hdr);
-	if (nranges) {
-		b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, range);
-		b[n++].len = nranges * sizeof(struct vrb_blk_discard_wz);
-	}
-	for_each_sg(vreq->sg, sg, nents, i) {
-		b[n].addr = sg_phys(sg);	/* see vrb_blk_map_sg() */
-		b[n++].len = sg->length;
-	}
-	vreq->out = op_is_write(req_op(rq)) ? n : n - nents;
-	b[n].addr = vreq->dma_addr + offsetof(struct vrb_req_dma, status);
-	b[n++].len = 1;
+	vrb_blk_put(vreq, table, n++, slot + offsetof(struct vrb_req_dma, hdr),
+		    sizeof(struct vrb_blk_req_hdr), VRB_DESC_F_NEXT);
+	if (nranges)
+		vrb_blk_put(vreq, table, n++,
+			    slot + offsetof(struct vrb_req_dma, range),
+			    nranges * sizeof(struct vrb_blk_discard_wz),
+			    VRB_DESC_F_NEXT);
+	vreq->out = data ? n : n + nents;
+	for_each_sg(vreq->sg, sg, nents, i)	/* see vrb_blk_map_sg() */
+		vrb_blk_put(vreq, table, n++, sg_phys(sg), sg->length,
+			    data | VRB_DESC_F_NEXT);
+	vrb_blk_put(vreq, table, n++,
+		    slot + offsetof(struct vrb_req_dma, status), 1,
+		    VRB_DESC_F_WRITE);
 	vreq->nbufs = n;
+	vreq->table = table;
+	/* What the device may write: the data of a read, and the status. */
+	vreq->in_bytes = (data && nents ? blk_rq_bytes(rq) : 0) + 1;
+}
+
+/* Bytes of the chain of @vreq, for the trace. */
+static u32 vrb_blk_chain_bytes(const struct vrb_req *vreq)
+{
+	u32 bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < vreq->nbufs; i++)
+		bytes += vreq->table ? vreq->indir.table[i].len :
+				       vreq->bufs[i].len;
+	return bytes;
 }
 
 /* Publish the chain; called with q->lock held. */
@@ -177,18 +219,18 @@ static int vrb_blk_add(struct vrb_queue *q, struct request *rq,
 	struct vrb_vq *vq = &q->vq;
 	int err;
 
-	err = vrb_vq_add(vq, vreq->bufs, vreq->out, vreq->nbufs - vreq->out,
-			 rq, &vreq->indir);
+	if (vreq->table)
+		err = vrb_vq_add_indirect(vq, &vreq->indir, vreq->nbufs,
+					  vreq->in_bytes, rq);
+	else
+		err = vrb_vq_add(vq, vreq->bufs, vreq->out,
+				 vreq->nbufs - vreq->out, rq, NULL);
 	if (!err && trace_vrb_add_enabled()) {
 		u16 head = vq->avail->ring[(u16)(vq->avail_idx_shadow - 1) &
 					   (vq->num - 1)];
-		u32 bytes = 0;
-		unsigned int i;
 
-		for (i = 0; i < vreq->nbufs; i++)
-			bytes += vreq->bufs[i].len;
 		trace_vrb_add(q->vdev->index, q->index, head, vreq->nbufs,
-			      vq->state[head].ndescs, bytes,
+			      vq->state[head].ndescs, vrb_blk_chain_bytes(vreq),
 			      vq->state[head].indir, vq->avail_idx_shadow);
 	}
 	return err;
@@ -239,7 +281,7 @@ static blk_status_t vrb_blk_prep(struct vrb_dev *vdev, struct vrb_queue *q,
 	/* A buffer the device returns without writing the status fails. */
 	vreq->dma->status = VRB_STATUS_UNWRITTEN;
 	vreq->nudged = false;
-	vrb_blk_build_chain(rq, vreq, nranges, vrb_blk_map_sg(rq, vreq));
+	vrb_blk_build_chain(q, rq, vreq, nranges, vrb_blk_map_sg(rq, vreq));
 	return BLK_STS_OK;
 }
 
@@ -385,7 +427,7 @@ static void vrb_blk_complete_rq(struct request *rq)
  * complete its request.  Called with q->lock held, from the interrupt,
  * from the timeout handler and from the reset.  Returns how many.
  */
-static unsigned int vrb_blk_drain_used(struct vrb_queue *q)
+static __always_inline unsigned int vrb_blk_drain_used(struct vrb_queue *q)
 {
 	struct vrb_dev *vdev = q->vdev;
 	unsigned int done = 0;
@@ -416,7 +458,8 @@ static unsigned int vrb_blk_drain_used(struct vrb_queue *q)
  * gets a reset; a hardware queue stopped on a full ring is restarted
  * under the same lock that stopped it, so a restart is never lost.
  */
-static void vrb_blk_after_drain(struct vrb_queue *q, unsigned int done)
+static __always_inline void vrb_blk_after_drain(struct vrb_queue *q,
+						unsigned int done)
 {
 	struct vrb_dev *vdev = q->vdev;
 

@@ -236,6 +236,69 @@ static inline void vrb_vq_write_desc(struct vrb_desc *d,
 	};
 }
 
+/*
+ * The second half of every add: the chain is written (in the ring or in
+ * an indirect table) starting at ring descriptor @head, and @next_free
+ * is where the free list continues.  Take the chain off the free list,
+ * remember it, and make it available (§2.7.13.2, §2.7.13.3).
+ */
+static __always_inline void vrb_vq_publish(struct vrb_vq *vq, u16 head,
+					   u16 next_free, u16 ndescs,
+					   unsigned int nbufs, u32 in_bytes,
+					   void *token, struct vrb_desc *indir)
+{
+	struct vrb_vq_desc_state *st = &vq->state[head];
+
+	vq->free_head = next_free;
+	vq->num_free -= ndescs;
+
+	st->token = token;
+	st->indir = indir;
+	st->ndescs = ndescs;
+	st->nbufs = nbufs;
+	st->in_bytes = in_bytes;
+
+	/* §2.7.13.2: the head goes into the next free slot of avail->ring. */
+	vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)] = head;
+
+	/*
+	 * Barrier A (for pairing): the descriptors and the ring entry must be
+	 * visible before the index that tells the device they exist
+	 * (§2.7.13.3.1).  Pairs with the device's read barrier between
+	 * reading avail->idx and reading the entries it covers.
+	 */
+	virt_wmb();
+	vq->avail_idx_shadow++;
+	WRITE_ONCE(vq->avail->idx, vq->avail_idx_shadow);
+
+	/*
+	 * Saturate rather than wrap: 65536 adds without a kick decision
+	 * would read as none at all.  vrb_vq_kick_prepare() kicks when it
+	 * finds the count saturated.
+	 */
+	if (vq->num_added < U16_MAX)
+		vq->num_added++;
+	vq->num_inflight++;
+	vq->stats.added++;
+	vq->stats.descs += nbufs + (indir ? 1 : 0);
+	if (vq->num_inflight > vq->stats.max_inflight)
+		vq->stats.max_inflight = vq->num_inflight;
+}
+
+/* One ring descriptor pointing at an @n-entry indirect table (§2.7.5.3). */
+static __always_inline void vrb_vq_write_indirect(struct vrb_vq *vq, u16 head,
+						  dma_addr_t table,
+						  unsigned int n)
+{
+	/* Never with NEXT: an indirect descriptor ends the ring chain. */
+	vq->desc[head] = (struct vrb_desc){
+		.addr = table,
+		.len = n * sizeof(struct vrb_desc),
+		.flags = VRB_DESC_F_INDIRECT,
+	};
+	vq->stats.indirect++;
+}
+
 /**
  * vrb_vq_add - publish one request as a chain of buffers (§2.7.13)
  * @vq: the queue.
@@ -267,7 +330,6 @@ int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
 	       const struct vrb_vq_indir *indir)
 {
 	unsigned int i, n = out + in;
-	struct vrb_vq_desc_state *st;
 	bool use_indirect;
 	u16 head, idx, ndescs;
 	u32 in_bytes = 0;
@@ -295,64 +357,69 @@ int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
 		for (i = 0; i < n; i++)
 			vrb_vq_write_desc(&t[i], &bufs[i],
 					  vrb_vq_desc_flags(i, out, n), i + 1);
-		/* ... and one ring descriptor points at it, never with NEXT. */
-		vq->desc[head] = (struct vrb_desc){
-			.addr = indir->addr,
-			.len = n * sizeof(struct vrb_desc),
-			.flags = VRB_DESC_F_INDIRECT,
-		};
-		idx = vq->state[head].next;
-		vq->stats.indirect++;
-	} else {
-		/*
-		 * A direct chain simply follows the free list: each
-		 * descriptor's next is the free list's next, read from the
-		 * driver's shadow, never from the table the device can see.
-		 */
-		for (i = 0, idx = head; i < n; i++) {
-			u16 next = vq->state[idx].next;
-
-			vrb_vq_write_desc(&vq->desc[idx], &bufs[i],
-					  vrb_vq_desc_flags(i, out, n), next);
-			idx = next;
-		}
+		/* ... and one ring descriptor points at it. */
+		vrb_vq_write_indirect(vq, head, indir->addr, n);
+		vrb_vq_publish(vq, head, vq->state[head].next, 1, n, in_bytes,
+			       token, t);
+		return 0;
 	}
-	/* Take the chain's descriptors off the free list. */
-	vq->free_head = idx;
-	vq->num_free -= ndescs;
-
-	st = &vq->state[head];
-	st->token = token;
-	st->indir = use_indirect ? indir->table : NULL;
-	st->ndescs = ndescs;
-	st->nbufs = n;
-	st->in_bytes = in_bytes;
-
-	/* §2.7.13.2: the head goes into the next free slot of avail->ring. */
-	vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)] = head;
 
 	/*
-	 * Barrier A (for pairing): the descriptors and the ring entry must be
-	 * visible before the index that tells the device they exist
-	 * (§2.7.13.3.1).  Pairs with the device's read barrier between
-	 * reading avail->idx and reading the entries it covers.
+	 * A direct chain simply follows the free list: each descriptor's
+	 * next is the free list's next, read from the driver's shadow, never
+	 * from the table the device can see.
 	 */
-	virt_wmb();
-	vq->avail_idx_shadow++;
-	WRITE_ONCE(vq->avail->idx, vq->avail_idx_shadow);
+	for (i = 0, idx = head; i < n; i++) {
+		u16 next = vq->state[idx].next;
 
-	/*
-	 * Saturate rather than wrap: 65536 adds without a kick decision
-	 * would read as none at all.  vrb_vq_kick_prepare() kicks when it
-	 * finds the count saturated.
-	 */
-	if (vq->num_added < U16_MAX)
-		vq->num_added++;
-	vq->num_inflight++;
-	vq->stats.added++;
-	vq->stats.descs += n + (use_indirect ? 1 : 0);
-	if (vq->num_inflight > vq->stats.max_inflight)
-		vq->stats.max_inflight = vq->num_inflight;
+		vrb_vq_write_desc(&vq->desc[idx], &bufs[i],
+				  vrb_vq_desc_flags(i, out, n), next);
+		idx = next;
+	}
+	vrb_vq_publish(vq, head, idx, n, n, in_bytes, token, NULL);
+	return 0;
+}
+
+/**
+ * vrb_vq_add_indirect - publish a chain the caller wrote as a table
+ * @vq: the queue, with INDIRECT_DESC negotiated.
+ * @indir: the table, its first @n entries filled in as §2.7.5.3.1 wants
+ *	   them: the chain 0 -> 1 -> ... -> @n - 1, NEXT on all but the
+ *	   last, device-readable entries before device-writable ones.
+ * @n: entries of the chain.
+ * @in_bytes: total length of its device-writable entries (a used length
+ *	      above it is clamped, see vrb_vq_get_used()).
+ * @token: non-NULL cookie vrb_vq_get_used() will return for this chain.
+ *
+ * The fast path of a driver that always uses indirect descriptors: it
+ * builds the table in one pass, in place, instead of a list of buffers
+ * that vrb_vq_add() would copy into it.  The ring takes one descriptor.
+ * The table is the caller's own memory, not yet visible to the device,
+ * so it is not checked here; the device checks it (§2.7.5.3.2).
+ *
+ * Context: Caller serializes with other vrb_vq calls on @vq.
+ * Return: 0; -EINVAL without INDIRECT_DESC, for an empty chain, one
+ * longer than the table or the queue size, or a NULL token; -ENOSPC if
+ * no descriptor is free; -EIO if the queue is broken.
+ */
+int vrb_vq_add_indirect(struct vrb_vq *vq, const struct vrb_vq_indir *indir,
+			unsigned int n, u32 in_bytes, void *token)
+{
+	u16 head;
+
+	if (unlikely(vq->broken))
+		return -EIO;
+	if (unlikely(!vq->indirect || n == 0 || n > indir->max ||
+		     n > vq->num || !token))
+		return -EINVAL;
+	if (unlikely(!vq->num_free)) {
+		vq->stats.full++;
+		return -ENOSPC;
+	}
+	head = vq->free_head;
+	vrb_vq_write_indirect(vq, head, indir->addr, n);
+	vrb_vq_publish(vq, head, vq->state[head].next, 1, n, in_bytes, token,
+		       indir->table);
 	return 0;
 }
 

@@ -18,6 +18,8 @@
  *					ones; into an indirect table if one
  *					is offered) and publish its head
  *					in the avail ring
+ *	  or vrb_vq_add_indirect()	the same for a chain the caller
+ *					already wrote as an indirect table
  *	vrb_vq_kick_prepare()		does the device want a notification?
  *	... transport writes QUEUE_NOTIFY if it does ...
  *	vrb_vq_get_used()		in the interrupt: token and length back
@@ -217,6 +219,8 @@ void vrb_vq_reset(struct vrb_vq *vq);
 int vrb_vq_add(struct vrb_vq *vq, const struct vrb_vq_buf *bufs,
 	       unsigned int out, unsigned int in, void *token,
 	       const struct vrb_vq_indir *indir);
+int vrb_vq_add_indirect(struct vrb_vq *vq, const struct vrb_vq_indir *indir,
+			unsigned int n, u32 in_bytes, void *token);
 bool vrb_vq_kick_prepare(struct vrb_vq *vq);
 
 int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len);

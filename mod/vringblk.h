@@ -224,8 +224,10 @@ struct vrb_req_dma {
  * @dma_addr: bus address of @dma.
  * @indir: this request's indirect table in the same slot.
  * @nudged: this request already timed out once and the queue was kicked.
- * @nbufs: entries of @bufs in use.
+ * @table: the chain is in @indir (vrb_vq_add_indirect()), not in @bufs.
+ * @nbufs: buffers in the chain.
  * @out: how many of them the device reads (the rest it writes).
+ * @in_bytes: bytes the device may write (read data and status).
  * @bufs: the chain handed to vrb_vq_add(): header, ranges, data, status;
  *	  vrb_dev.max_data_segs + 3 entries, placed after @sg.
  * @sg: scatterlist for the data, vrb_dev.max_data_segs entries.
@@ -235,8 +237,10 @@ struct vrb_req {
 	dma_addr_t dma_addr;
 	struct vrb_vq_indir indir;
 	bool nudged;
+	bool table;
 	unsigned int nbufs;
 	unsigned int out;
+	u32 in_bytes;
 	struct vrb_vq_buf *bufs;
 	struct scatterlist sg[];
 };
