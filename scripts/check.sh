@@ -5,8 +5,9 @@
 # reader would want them: lint, the module build, the ring's KUnit suites
 # (plain and under KASAN), the in-guest tests over the device matrix, the
 # robustness scenarios (short forms; LONG=1 for the long ones), the
-# walkthrough's trace check, DKMS.  Each stage prints its own "<stage>: N passed, N failed" line;
-# this script adds them up and ends with one line
+# walkthrough's trace check, DKMS, the benchmark's smoke run.  Each stage
+# prints its own "<stage>: N passed, N failed" line; this script adds
+# them up and ends with one line
 #
 #	N passed, N failed
 #
@@ -72,6 +73,9 @@ stage guest scripts/guest-test.sh --no-build
 stage robust scripts/robust-test.sh --no-build
 stage trace-demo scripts/trace-demo.sh --check
 stage dkms scripts/dkms-test.sh
+# The benchmark's short form: it runs and produces numbers on both
+# drivers; no thresholds (those are judged on `make bench`'s report).
+stage bench-smoke scripts/bench.sh --smoke --no-build
 
 echo "=== make check took $(($(date +%s) - start)) s; logs in $LOGDIR/"
 if [ "$total_skip" -gt 0 ]; then
