@@ -213,8 +213,9 @@ static u32 vrb_blk_chain_bytes(const struct vrb_req *vreq)
 }
 
 /* Publish the chain; called with q->lock held. */
-static __always_inline int vrb_blk_add(struct vrb_queue *q, struct request *rq,
-		       struct vrb_req *vreq)
+static __always_inline int vrb_blk_add(struct vrb_queue *q,
+				       struct request *rq,
+				       struct vrb_req *vreq)
 {
 	struct vrb_vq *vq = &q->vq;
 	int err;
