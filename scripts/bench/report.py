@@ -460,7 +460,12 @@ def markdown(runs, info, meta, jobs, png):
       "more often.  Both drivers batch the same way (`bd->last`, "
       "`commit_rqs`, `queue_rqs`, EVENT_IDX with the delayed callback).  "
       "(2) Instructions: what is left in vringblk at QD1 is the ring "
-      "protocol itself (the per-function table in the appendix).")
+      "protocol itself (the per-function table in the appendix).  "
+      "(3) Throughput is wall-clock time of an emulated CPU: each run "
+      "swings by 10-40% with host load (the spreads in the next table); "
+      "where the two drivers' spreads overlap, a ratio below 1.0 does not "
+      "show that vringblk is slower.  The instruction counts are the "
+      "measure the driver controls.")
     p("")
     p("Driver insns/IO: guest instructions executed per I/O inside vringblk "
       "alone, divided by the same for the whole in-kernel stack (%s).  "
