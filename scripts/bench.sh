@@ -117,17 +117,7 @@ mkdir -p "$bin"
 
 # ---- build -----------------------------------------------------------------------
 
-if [[ -z $ko ]]; then
-	ko=$VRB_ROOT/vringblk.ko
-	if [[ $build == 1 ]]; then
-		vrb_log "building the module for $kver"
-		vrb_heavy make -C "$VRB_ROOT" -s KDIR="/lib/modules/$kver/build" >&2
-	fi
-fi
-[[ -f $ko ]] || vrb_die "$ko not found (make KDIR=/lib/modules/$kver/build)"
-vermagic=$(modinfo -F vermagic "$ko")
-[[ $vermagic == "$kver "* ]] ||
-	vrb_die "$ko was built for '${vermagic%% *}', the guest runs $kver"
+ko=$(vrb_module_ko "$kver" "$build" "$ko")
 # A copy: the tree's .ko may be rebuilt while we run.  With it, its
 # sources, for scripts/bench/hotlines.py (source lines of the hot spots).
 cp "$ko" "$bin/vringblk.ko"

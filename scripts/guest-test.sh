@@ -41,6 +41,8 @@
 set -euo pipefail
 # shellcheck source=lib/host.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
+# shellcheck source=lib/results.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/results.sh"
 
 ko=${VRB_KO:-}
 build=1
@@ -243,69 +245,9 @@ host_resize() {
 	size=$(printf '%s\n' "${words[@]}" | sed -n 's/^vrbtest.resize_to=//p')
 	if "$VRB_ROOT/scripts/qmp.sh" "$qmp" block_resize \
 		"{\"device\":\"d0\",\"size\":$size}" >>"$log.host" 2>&1; then
-		record PASS "$cfg/host-block-resize" ""
+		vrb_record PASS "$cfg/host-block-resize" ""
 	else
-		record FAIL "$cfg/host-block-resize" "$(tail -n 1 "$log.host")"
-	fi
-}
-
-# ---- results ---------------------------------------------------------------
-
-npass=0
-nfail=0
-nskip=0
-failures=()
-
-# record STATUS NAME REASON
-record() {
-	case $1 in
-	PASS) npass=$((npass + 1)) ;;
-	FAIL) nfail=$((nfail + 1)); failures+=("$2: $3"); echo "  FAIL $2: $3" ;;
-	SKIP) nskip=$((nskip + 1)) ;;
-	esac
-	echo "$1 $2${3:+: $3}" >>"$results/summary.txt"
-}
-
-# Kernel console lines that mean the kernel is unhappy.  Only lines that
-# carry a printk timestamp "[   12.345678]" are looked at, so the tests'
-# own output cannot match.
-bad_kernel='\[ *[0-9]+\.[0-9]+\].*(WARNING:|BUG:|Oops|hung task|blocked for more than|Call Trace|soft lockup|rcu.*stall|general protection|Kernel panic|UBSAN|KASAN)'
-
-# parse_log RC: turn the console log into results.
-parse_log() {
-	local rc=$1 line status rest name reason n=0 clean
-	clean=$(tr -d '\r' <"$log")
-	while read -r line; do
-		status=${line#VRB-RESULT }
-		status=${status%% *}
-		rest=${line#VRB-RESULT "$status" }
-		name=${rest%%:*}
-		name=${name%% *}
-		reason=""
-		[[ $rest == *:* ]] && reason=${rest#*: }
-		record "$status" "$cfg/$name" "$reason"
-		n=$((n + 1))
-	done < <(grep -aoE 'VRB-RESULT (PASS|FAIL|SKIP) .*' <<<"$clean" || true)
-
-	if grep -q '^VRB-DONE' <<<"$clean" && [[ $n -gt 0 ]]; then
-		record PASS "guest-finished/$cfg" ""
-	elif [[ $rc == 124 ]]; then
-		record FAIL "guest-finished/$cfg" "killed after ${tmo}s (host timeout)"
-	elif grep -q 'VRB-TIMEOUT' <<<"$clean"; then
-		record FAIL "guest-finished/$cfg" "guest watchdog fired"
-	elif ! grep -q 'VRB-BOOT' <<<"$clean"; then
-		record FAIL "guest-finished/$cfg" "guest script never started (rc $rc)"
-	elif [[ $n == 0 ]]; then
-		record FAIL "guest-finished/$cfg" "no VRB-RESULT lines"
-	else
-		record FAIL "guest-finished/$cfg" "guest stopped early (panic?)"
-	fi
-
-	line=$(grep -aE "$bad_kernel" <<<"$clean" | head -n 1 || true)
-	if [[ -z $line ]]; then
-		record PASS "guest-log-clean/$cfg" ""
-	else
-		record FAIL "guest-log-clean/$cfg" "$line"
+		vrb_record FAIL "$cfg/host-block-resize" "$(tail -n 1 "$log.host")"
 	fi
 }
 
@@ -352,7 +294,7 @@ run_config() {
 				if [[ -n ${on_wait[$tag]:-} ]]; then
 					"${on_wait[$tag]}"
 				else
-					record FAIL "$cfg/host-$tag" "no host action for VRB-WAIT $tag"
+					vrb_record FAIL "$cfg/host-$tag" "no host action for VRB-WAIT $tag"
 				fi
 			done < <(tr -d '\r' <"$log" | sed -n 's/.*VRB-WAIT \([^ ]*\).*/\1/p')
 		fi
@@ -364,7 +306,7 @@ run_config() {
 	if [[ $rc != 0 && $rc != 124 ]]; then
 		sed 's/^/  qemu: /' "$log.qemu" | tail -n 5
 	fi
-	parse_log "$rc"
+	vrb_parse_console "$log" "$cfg" "$rc" "$tmo"
 	[[ -n $booted ]] || booted=$start
 	echo "   $cfg: $((npass - p0)) passed, $((nfail - f0)) failed" \
 		"($((SECONDS - booted)) s in QEMU, $((booted - start)) s waiting" \
@@ -400,18 +342,7 @@ case $mode in
 selftest) mk+=(-s selftest.sh) ;;
 reference) mk+=(-s tests.sh -V) ;;
 vringblk)
-	if [[ -z $ko ]]; then
-		ko=$VRB_ROOT/vringblk.ko
-		if [[ $build == 1 ]]; then
-			vrb_log "building the module for $kver"
-			vrb_heavy make -C "$VRB_ROOT" -s \
-				KDIR="/lib/modules/$kver/build" >&2
-		fi
-	fi
-	[[ -f $ko ]] || vrb_die "$ko not found (make KDIR=/lib/modules/$kver/build)"
-	vermagic=$(modinfo -F vermagic "$ko")
-	[[ $vermagic == "$kver "* ]] ||
-		vrb_die "$ko was built for '${vermagic%% *}', the guest runs $kver"
+	ko=$(vrb_module_ko "$kver" "$build" "$ko")
 	mk+=(-s tests.sh -f "$ko:/vringblk.ko")
 	;;
 esac
@@ -424,12 +355,5 @@ done
 
 echo
 echo "guest-test ($mode): $((SECONDS - total_start)) s, logs in $results"
-if [[ ${#failures[@]} -gt 0 ]]; then
-	echo "failures:"
-	printf '  %s\n' "${failures[@]}"
-fi
 [[ $keep == 1 ]] && echo "disk images kept in $work"
-summary="$npass passed, $nfail failed"
-[[ $nskip -gt 0 ]] && summary+=", $nskip skipped"
-echo "$summary"
-[[ $nfail == 0 ]]
+vrb_summary ""

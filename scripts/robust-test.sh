@@ -48,6 +48,8 @@
 set -euo pipefail
 # shellcheck source=lib/host.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
+# shellcheck source=lib/results.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/results.sh"
 
 ko=${VRB_KO:-}
 build=1
@@ -293,69 +295,6 @@ ack_close() {
 	fi
 }
 
-# ---- results ----------------------------------------------------------------
-
-npass=0
-nfail=0
-nskip=0
-failures=()
-
-# record STATUS NAME REASON
-record() {
-	case $1 in
-	PASS) npass=$((npass + 1)) ;;
-	FAIL) nfail=$((nfail + 1)); failures+=("$2: $3"); echo "  FAIL $2: $3" ;;
-	SKIP) nskip=$((nskip + 1)); echo "  SKIP $2: $3" ;;
-	esac
-	echo "$1 $2${3:+: $3}" >>"$results/summary.txt"
-}
-
-# Kernel console lines that mean the kernel is unhappy (the same list as
-# guest-test.sh).  Only lines with a printk timestamp "[   12.345678]" are
-# looked at, so the tests' own output cannot match.  None of the messages
-# these scenarios provoke on purpose ("I/O error, dev vringblk0", "request
-# timed out", "queue broken", "injected", "resetting the device") matches,
-# so no scenario needs an exception.
-bad_kernel='\[ *[0-9]+\.[0-9]+\].*(WARNING:|BUG:|Oops|hung task|blocked for more than|Call Trace|soft lockup|rcu.*stall|general protection|Kernel panic|UBSAN|KASAN)'
-
-# parse_log RC
-parse_log() {
-	local rc=$1 line status rest name reason n=0 clean
-	clean=$(tr -d '\r' <"$log")
-	while read -r line; do
-		status=${line#VRB-RESULT }
-		status=${status%% *}
-		rest=${line#VRB-RESULT "$status" }
-		name=${rest%%:*}
-		name=${name%% *}
-		reason=""
-		[[ $rest == *:* ]] && reason=${rest#*: }
-		record "$status" "$sc/$name" "$reason"
-		n=$((n + 1))
-	done < <(grep -aoE 'VRB-RESULT (PASS|FAIL|SKIP) .*' <<<"$clean" || true)
-
-	if grep -q '^VRB-DONE' <<<"$clean" && [[ $n -gt 0 ]]; then
-		record PASS "guest-finished/$sc" ""
-	elif [[ $rc == 124 ]]; then
-		record FAIL "guest-finished/$sc" "killed after ${boot_tmo}s (host timeout)"
-	elif grep -q 'VRB-TIMEOUT' <<<"$clean"; then
-		record FAIL "guest-finished/$sc" "guest watchdog fired"
-	elif ! grep -q 'VRB-BOOT' <<<"$clean"; then
-		record FAIL "guest-finished/$sc" "guest script never started (rc $rc)"
-	elif [[ $n == 0 ]]; then
-		record FAIL "guest-finished/$sc" "no VRB-RESULT lines"
-	else
-		record FAIL "guest-finished/$sc" "guest stopped early (panic?)"
-	fi
-
-	line=$(grep -aE "$bad_kernel" <<<"$clean" | head -n 1 || true)
-	if [[ -z $line ]]; then
-		record PASS "guest-log-clean/$sc" ""
-	else
-		record FAIL "guest-log-clean/$sc" "$line"
-	fi
-}
-
 # ---- one boot ---------------------------------------------------------------
 
 # run_scenario NAME
@@ -397,12 +336,12 @@ run_scenario() {
 				acted+="$tag "
 				status=fail
 				if [[ -z ${on_wait[$tag]:-} ]]; then
-					record FAIL "$sc/host-$tag" "no host action for VRB-WAIT $tag"
+					vrb_record FAIL "$sc/host-$tag" "no host action for VRB-WAIT $tag"
 				elif "${on_wait[$tag]}"; then
 					status=ok
-					record PASS "$sc/host-$tag" ""
+					vrb_record PASS "$sc/host-$tag" ""
 				else
-					record FAIL "$sc/host-$tag" "$(tail -n 1 "$log.host")"
+					vrb_record FAIL "$sc/host-$tag" "$(tail -n 1 "$log.host")"
 				fi
 				ack "$tag" "$status"
 			done < <(tr -d '\r' <"$log" | sed -n 's/.*VRB-WAIT \([^ ]*\).*/\1/p')
@@ -416,7 +355,7 @@ run_scenario() {
 	if [[ $rc != 0 && $rc != 124 ]]; then
 		sed 's/^/  qemu: /' "$log.qemu" | tail -n 5
 	fi
-	parse_log "$rc"
+	vrb_parse_console "$log" "$sc" "$rc" "$boot_tmo"
 	[[ -n $booted ]] || booted=$start
 	echo "   $sc: $((npass - p0)) passed, $((nfail - f0)) failed" \
 		"($((SECONDS - booted)) s in QEMU, $((booted - start)) s waiting" \
@@ -445,17 +384,7 @@ if [[ $keep == 0 ]]; then
 	trap 'rm -rf "$work"' EXIT
 fi
 
-if [[ -z $ko ]]; then
-	ko=$VRB_ROOT/vringblk.ko
-	if [[ $build == 1 ]]; then
-		vrb_log "building the module for $kver"
-		vrb_heavy make -C "$VRB_ROOT" -s KDIR="/lib/modules/$kver/build" >&2
-	fi
-fi
-[[ -f $ko ]] || vrb_die "$ko not found (make KDIR=/lib/modules/$kver/build)"
-vermagic=$(modinfo -F vermagic "$ko")
-[[ $vermagic == "$kver "* ]] ||
-	vrb_die "$ko was built for '${vermagic%% *}', the guest runs $kver"
+ko=$(vrb_module_ko "$kver" "$build" "$ko")
 
 initrd=$results/initramfs.cpio
 "$VRB_ROOT/scripts/mkinitramfs.sh" -k "$kver" -o "$initrd" -s robust.sh \
@@ -468,12 +397,5 @@ done
 
 echo
 echo "robust-test$([[ $long == 1 ]] && echo " (LONG)"): $((SECONDS - total_start)) s, logs in $results"
-if [[ ${#failures[@]} -gt 0 ]]; then
-	echo "failures:"
-	printf '  %s\n' "${failures[@]}"
-fi
 [[ $keep == 1 ]] && echo "disk images kept in $work"
-summary="robust: $npass passed, $nfail failed"
-[[ $nskip -gt 0 ]] && summary+=", $nskip skipped"
-echo "$summary"
-[[ $nfail == 0 ]]
+vrb_summary robust

@@ -47,6 +47,27 @@ vrb_guest_kver() {
 	"$VRB_ROOT/scripts/guest-kver.sh"
 }
 
+# vrb_module_ko KVER BUILD KO: print the path of the module to test.  KO
+# if given, else the project's vringblk.ko, first built against KVER's
+# headers when BUILD is 1.  Dies (status 1: use it as ko=$(...) under
+# set -e) when the file is missing or was built for another kernel.
+vrb_module_ko() {
+	local kver=$1 build=$2 ko=$3 vermagic
+	if [[ -z $ko ]]; then
+		ko=$VRB_ROOT/vringblk.ko
+		if [[ $build == 1 ]]; then
+			vrb_log "building the module for $kver"
+			vrb_heavy make -C "$VRB_ROOT" -s \
+				KDIR="/lib/modules/$kver/build" >&2
+		fi
+	fi
+	[[ -f $ko ]] || vrb_die "$ko not found (make KDIR=/lib/modules/$kver/build)"
+	vermagic=$(modinfo -F vermagic "$ko")
+	[[ $vermagic == "$kver "* ]] ||
+		vrb_die "$ko was built for '${vermagic%% *}', the guest runs $kver"
+	echo "$ko"
+}
+
 # vrb_as_root CMD ARGS...: run CMD as root (through sudo when needed).
 vrb_as_root() {
 	if [[ $(id -u) == 0 ]]; then

@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# results.sh - the results of guest boots, shared by guest-test.sh and
+# robust-test.sh.  Source it after host.sh.  The guest prints
+# "VRB-RESULT PASS|FAIL|SKIP <name>[: reason]" lines on its console; these
+# functions count them as cases, add two cases per boot of their own (the
+# guest finished; the kernel log is clean), and print the summary.
+#
+# State: npass, nfail, nskip (counts), failures (one line per failure),
+# and the file "$results/summary.txt", which the caller creates.
+
+npass=0
+nfail=0
+nskip=0
+failures=()
+
+# Kernel console lines that mean the kernel is unhappy.  Only lines that
+# carry a printk timestamp "[   12.345678]" are looked at, so the tests'
+# own output cannot match.  None of the messages the robustness scenarios
+# provoke on purpose ("I/O error, dev vringblk0", "request timed out",
+# "queue broken", "injected", "resetting the device") matches.
+VRB_BAD_KERNEL='\[ *[0-9]+\.[0-9]+\].*(WARNING:|BUG:|Oops|hung task|blocked for more than|Call Trace|soft lockup|rcu.*stall|general protection|Kernel panic|UBSAN|KASAN)'
+
+# vrb_record STATUS NAME REASON: count one case; print failures and skips.
+vrb_record() {
+	case $1 in
+	PASS) npass=$((npass + 1)) ;;
+	FAIL) nfail=$((nfail + 1)); failures+=("$2: $3"); echo "  FAIL $2: $3" ;;
+	SKIP) nskip=$((nskip + 1)); echo "  SKIP $2: $3" ;;
+	esac
+	# shellcheck disable=SC2154 # results: the caller's results directory
+	echo "$1 $2${3:+: $3}" >>"$results/summary.txt"
+}
+
+# vrb_parse_console LOG GROUP RC TIMEOUT: the cases of one boot, whose
+# console is in LOG, named GROUP/<case>; RC is QEMU's exit status (124:
+# killed after TIMEOUT seconds).
+vrb_parse_console() {
+	local log=$1 group=$2 rc=$3 tmo=$4 line status rest name reason n=0
+	local clean
+	clean=$(tr -d '\r' <"$log")
+	while read -r line; do
+		status=${line#VRB-RESULT }
+		status=${status%% *}
+		rest=${line#VRB-RESULT "$status" }
+		name=${rest%%:*}
+		name=${name%% *}
+		reason=""
+		[[ $rest == *:* ]] && reason=${rest#*: }
+		vrb_record "$status" "$group/$name" "$reason"
+		n=$((n + 1))
+	done < <(grep -aoE 'VRB-RESULT (PASS|FAIL|SKIP) .*' <<<"$clean" || true)
+
+	if grep -q '^VRB-DONE' <<<"$clean" && [[ $n -gt 0 ]]; then
+		vrb_record PASS "guest-finished/$group" ""
+	elif [[ $rc == 124 ]]; then
+		vrb_record FAIL "guest-finished/$group" "killed after ${tmo}s (host timeout)"
+	elif grep -q 'VRB-TIMEOUT' <<<"$clean"; then
+		vrb_record FAIL "guest-finished/$group" "guest watchdog fired"
+	elif ! grep -q 'VRB-BOOT' <<<"$clean"; then
+		vrb_record FAIL "guest-finished/$group" "guest script never started (rc $rc)"
+	elif [[ $n == 0 ]]; then
+		vrb_record FAIL "guest-finished/$group" "no VRB-RESULT lines"
+	else
+		vrb_record FAIL "guest-finished/$group" "guest stopped early (panic?)"
+	fi
+
+	line=$(grep -aE "$VRB_BAD_KERNEL" <<<"$clean" | head -n 1 || true)
+	if [[ -z $line ]]; then
+		vrb_record PASS "guest-log-clean/$group" ""
+	else
+		vrb_record FAIL "guest-log-clean/$group" "$line"
+	fi
+}
+
+# vrb_summary WHAT: the failures, then the last line
+# "WHAT: N passed, N failed[, N skipped]"; status 1 if anything failed.
+vrb_summary() {
+	local line
+	if [[ ${#failures[@]} -gt 0 ]]; then
+		echo "failures:"
+		printf '  %s\n' "${failures[@]}"
+	fi
+	line="$npass passed, $nfail failed"
+	[[ $nskip -gt 0 ]] && line+=", $nskip skipped"
+	echo "$1${1:+: }$line"
+	[[ $nfail == 0 ]]
+}
