@@ -464,7 +464,11 @@ def markdown(runs, info, meta, jobs, png):
       "(3) Throughput is wall-clock time of an emulated CPU: each run "
       "swings by 10-40% with host load (the spreads in the next table); "
       "where the two drivers' spreads overlap, a ratio below 1.0 does not "
-      "show that vringblk is slower.  The instruction counts are the "
+      "show that vringblk is slower.  At QD1 above all, each I/O waits for "
+      "QEMU (the notification's exit, its I/O thread, the interrupt's "
+      "injection): the guest's own instructions are a small part of the "
+      "latency, so even a 10% lower guest-kernel cost per I/O moves IOPS by "
+      "less than the run-to-run spread.  The instruction counts are the "
       "measure the driver controls.")
     p("")
     p("Driver insns/IO: guest instructions executed per I/O inside vringblk "
