@@ -248,16 +248,16 @@ static inline bool vrb_blk_kick_prepare(struct vrb_queue *q)
 	return kick;
 }
 
-/* Point @vreq at the pool slot of the tag @rq holds on queue @q. */
+/* Point @vreq at the slot of the tag @rq holds on queue @q. */
 static void vrb_blk_bind_slot(struct vrb_dev *vdev, struct vrb_queue *q,
 			      struct request *rq, struct vrb_req *vreq)
 {
-	size_t off = (size_t)rq->tag * vdev->slot_size;
+	const struct vrb_slot *slot = &q->slots[rq->tag];
 
-	vreq->dma = q->pool + off;
-	vreq->dma_addr = q->pool_dma + off;
-	vreq->indir.table = q->pool + off + vdev->indir_off;
-	vreq->indir.addr = q->pool_dma + off + vdev->indir_off;
+	vreq->dma = slot->cpu;
+	vreq->dma_addr = slot->dma;
+	vreq->indir.table = slot->cpu + vdev->indir_off;
+	vreq->indir.addr = slot->dma + vdev->indir_off;
 	vreq->indir.max = vdev->indir_max;
 }
 
@@ -915,22 +915,35 @@ static const struct attribute_group *vrb_blk_attr_groups[] = {
 
 static void vrb_blk_free_pools(struct vrb_dev *vdev)
 {
-	unsigned int i;
+	unsigned int i, c;
 
 	for (i = 0; i < vdev->nvqs; i++) {
 		struct vrb_queue *q = &vdev->queues[i];
 
-		if (q->pool)
-			dma_free_coherent(&vdev->pdev->dev, q->pool_size,
-					  q->pool, q->pool_dma);
-		q->pool = NULL;
+		for (c = 0; q->chunks && c < q->nchunks; c++)
+			if (q->chunks[c].cpu)
+				dma_free_coherent(&vdev->pdev->dev,
+						  q->chunks[c].size,
+						  q->chunks[c].cpu,
+						  q->chunks[c].dma);
+		kfree(q->chunks);
+		q->chunks = NULL;
+		q->nchunks = 0;
+		kfree(q->slots);
+		q->slots = NULL;
 	}
 }
 
-/* One slot per tag per queue: header, ranges, status, indirect table. */
+/*
+ * One slot per tag per queue: header, ranges, status, indirect table,
+ * allocated once here so that the hot path allocates nothing.  Slots
+ * come in chunks of VRB_POOL_CHUNK bytes; q->slots[tag] says where each
+ * one is.
+ */
 static int vrb_blk_alloc_pools(struct vrb_dev *vdev, unsigned int depth)
 {
-	unsigned int i, indir = 0;
+	struct device *dev = &vdev->pdev->dev;
+	unsigned int i, c, t, per_chunk, indir;
 
 	/* Header, ranges, data segments, status. */
 	vdev->indir_max = 0;
@@ -940,19 +953,36 @@ static int vrb_blk_alloc_pools(struct vrb_dev *vdev, unsigned int depth)
 	vdev->indir_off = ALIGN(sizeof(struct vrb_req_dma),
 				sizeof(struct vrb_desc));
 	vdev->slot_size = ALIGN(vdev->indir_off + indir, SMP_CACHE_BYTES);
+	per_chunk = max_t(unsigned int, 1, VRB_POOL_CHUNK / vdev->slot_size);
 
 	for (i = 0; i < vdev->nvqs; i++) {
 		struct vrb_queue *q = &vdev->queues[i];
 
-		q->pool_size = vdev->slot_size * depth;
-		q->pool = dma_alloc_coherent(&vdev->pdev->dev, q->pool_size,
-					     &q->pool_dma, GFP_KERNEL);
-		if (!q->pool) {
-			vrb_blk_free_pools(vdev);
-			return -ENOMEM;
+		q->nchunks = DIV_ROUND_UP(depth, per_chunk);
+		q->chunks = kcalloc(q->nchunks, sizeof(*q->chunks), GFP_KERNEL);
+		q->slots = kcalloc(depth, sizeof(*q->slots), GFP_KERNEL);
+		if (!q->chunks || !q->slots)
+			goto fail;
+		for (c = 0, t = 0; c < q->nchunks; c++) {
+			struct vrb_chunk *ch = &q->chunks[c];
+			unsigned int n = min(per_chunk, depth - t), k;
+
+			ch->size = (size_t)n * vdev->slot_size;
+			ch->cpu = dma_alloc_coherent(dev, ch->size, &ch->dma,
+						     GFP_KERNEL);
+			if (!ch->cpu)
+				goto fail;
+			for (k = 0; k < n; k++, t++) {
+				q->slots[t].cpu = ch->cpu + k * vdev->slot_size;
+				q->slots[t].dma = ch->dma + k * vdev->slot_size;
+			}
 		}
 	}
 	return 0;
+
+fail:
+	vrb_blk_free_pools(vdev);
+	return -ENOMEM;
 }
 
 /*

@@ -32,10 +32,17 @@
  * virtio_blk takes all of it: so do we.  With a lower cap the block layer
  * splits large requests differently for the two drivers, and `make bench`
  * measured 5% more kicks per 1 MiB write for vringblk.  The price: each
- * tag's slot in the coherent pool grows to about 4.4 KiB (a 1.1 MiB pool
- * per queue at the ring's 256 tags).
+ * tag's slot in coherent memory grows to about 4.4 KiB.
  */
 #define VRB_MAX_DATA_SEGS	254U
+/*
+ * The tags' slots come in coherent allocations of at most this size
+ * (order 3, PAGE_ALLOC_COSTLY_ORDER: such allocations do not fail for
+ * fragmentation), however deep the queue: 1024 tags of 4.4 KiB in one
+ * piece would need an order-11 allocation, beyond what the buddy
+ * allocator can give.
+ */
+#define VRB_POOL_CHUNK		(32 * 1024)
 /* Most ranges in one DISCARD / WRITE_ZEROES request. */
 #define VRB_MAX_DISCARD_SEGS	16U
 /* The status byte before the device writes it: not a valid status. */
@@ -102,6 +109,28 @@ struct vrb_queue_stats {
 };
 
 /**
+ * struct vrb_slot - one tag's piece of coherent memory
+ * @cpu: its CPU address (a struct vrb_req_dma, then the indirect table).
+ * @dma: its bus address.
+ */
+struct vrb_slot {
+	void *cpu;
+	dma_addr_t dma;
+};
+
+/**
+ * struct vrb_chunk - one dma_alloc_coherent() allocation of slots
+ * @cpu: CPU address.
+ * @dma: bus address.
+ * @size: bytes.
+ */
+struct vrb_chunk {
+	void *cpu;
+	dma_addr_t dma;
+	size_t size;
+};
+
+/**
  * struct vrb_queue - one virtqueue and everything hanging off it
  * @lock: protects @vq, @stats and @stopped; taken from queue_rq (process
  *	  context) and the interrupt handler, so always with irqsave.
@@ -113,10 +142,11 @@ struct vrb_queue_stats {
  * @ring: ring memory from dma_alloc_coherent().
  * @ring_dma: bus address of @ring.
  * @ring_size: bytes of @ring.
- * @pool: per-request DMA area (header, status, ranges, indirect table).
- * @pool_dma: bus address of @pool.
- * @pool_size: bytes of @pool.
- * @pool_next: next free slot of @pool for vrb_blk_init_request().
+ * @slots: per tag, its slot in coherent memory (header, ranges, status,
+ *	   indirect table), carved out of @chunks.
+ * @chunks: the coherent memory behind @slots, in pieces of at most
+ *	    VRB_POOL_CHUNK bytes.
+ * @nchunks: entries of @chunks.
  * @irq_name: name shown in /proc/interrupts.
  * @dbg_dir: this queue's debugfs directory.
  * @inject: armed enum vrb_inject, consumed by the next completion.
@@ -131,10 +161,9 @@ struct vrb_queue {
 	void *ring;
 	dma_addr_t ring_dma;
 	size_t ring_size;
-	void *pool;
-	dma_addr_t pool_dma;
-	size_t pool_size;
-	atomic_t pool_next;
+	struct vrb_slot *slots;
+	struct vrb_chunk *chunks;
+	unsigned int nchunks;
 	char irq_name[40];
 	struct dentry *dbg_dir;
 	int inject;
@@ -170,7 +199,7 @@ enum vrb_irq_mode {
  * @max_data_segs: data segments per request.
  * @indir_max: entries of each indirect table, 0 without INDIRECT_DESC.
  * @max_discard_segs: ranges per discard / write-zeroes request.
- * @slot_size: bytes of one request's slot in a queue's @pool.
+ * @slot_size: bytes of one request's slot (struct vrb_slot).
  * @indir_off: offset of the indirect table inside a slot.
  * @config_lock: protects @config_enabled, @resets_enabled,
  *		 @reset_pending and @reset_reason.
@@ -228,7 +257,7 @@ struct vrb_req_dma {
 
 /**
  * struct vrb_req - per-request driver data (blk-mq pdu)
- * @dma: this request's slot in the queue pool (CPU address).
+ * @dma: this request's slot (CPU address).
  * @dma_addr: bus address of @dma.
  * @indir: this request's indirect table in the same slot.
  * @nudged: this request already timed out once and the queue was kicked.
