@@ -11,8 +11,10 @@
 #   --smoke        short form for `make check`: 1 repetition, 1 s windows,
 #                  no warm-up, no report; one case per job and driver
 #                  ("ran and produced numbers"), no thresholds
-#   --reps N       repetitions of each job per driver (default 4: even, so
-#                  each driver runs first in half of them)
+#   --reps N       repetitions of each job per driver (default 8: even, so
+#                  each driver runs first in half of them; with 4, kicks
+#                  and interrupts per I/O at QD>1 still swung by 2-5%
+#                  between full runs, which is timing, not the driver)
 #   --window SEC   instruction-count window per run (default 4)
 #   --jobs LIST    comma-separated jobs (default: all five, see
 #                  scripts/bench/guest-bench.sh)
@@ -21,7 +23,7 @@
 #   --no-build     do not run make; use the .ko as it is
 #   --results DIR  logs, results.json (default build/bench, build/bench-smoke)
 #   --no-docs      do not write docs/benchmarks.md and docs/bench.png
-#   --timeout SEC  kill QEMU after SEC seconds (default 1200, smoke 300)
+#   --timeout SEC  kill QEMU after SEC seconds (default 2400, smoke 300)
 #   --ktrace       debugging: record vringblk's tracepoints in the guest and
 #                  print the last ones if a run stalls (costs instructions)
 #
@@ -46,7 +48,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
 
 smoke=0
-reps=4
+reps=8
 window=4
 jobs=""
 ko=${VRB_KO:-}
@@ -86,7 +88,7 @@ if [[ $smoke == 1 ]]; then
 	tmo=${tmo:-300}
 fi
 results=$(realpath -m "${results:-$VRB_ROOT/build/bench}")
-tmo=${tmo:-1200}
+tmo=${tmo:-2400}
 start=$SECONDS
 
 # Whatever stops us before the report, `make check` still gets its line.
