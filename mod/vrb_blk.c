@@ -381,8 +381,21 @@ static void vrb_blk_queue_rqs(vrb_compat_rq_list *rqlist)
 		/* 2. Publish them, then one kick decision for the run. */
 		spin_lock_irqsave(&q->lock, flags);
 		while (added < n) {
+			int err;
+
 			rq = rq_list_peek(rqlist);
-			if (vrb_blk_add(q, rq, blk_mq_rq_to_pdu(rq)))
+			err = vrb_blk_add(q, rq, blk_mq_rq_to_pdu(rq));
+			if (err == -ENOSPC) {
+				/*
+				 * Ring full: stop, exactly as queue_rq does.
+				 * blk-mq parks the rest on the stopped queue;
+				 * vrb_blk_after_drain() restarts it.
+				 */
+				blk_mq_stop_hw_queue(rq->mq_hctx);
+				q->stopped = true;
+				q->stats.stalls++;
+			}
+			if (err)
 				break;
 			rq_list_pop(rqlist);
 			/* The completion needs q->lock: it cannot overtake. */
