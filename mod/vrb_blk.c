@@ -262,6 +262,18 @@ static void vrb_blk_bind_slot(struct vrb_dev *vdev, struct vrb_queue *q,
 }
 
 /*
+ * The ring is full: stop the hardware queue and count a stall.  With
+ * q->lock held; vrb_blk_after_drain() restarts it under the same lock,
+ * so the restart cannot be lost.
+ */
+static void vrb_blk_stall(struct vrb_queue *q, struct blk_mq_hw_ctx *hctx)
+{
+	blk_mq_stop_hw_queue(hctx);
+	q->stopped = true;
+	q->stats.stalls++;
+}
+
+/*
  * Everything about @rq that needs no lock: its slot, header, data and
  * chain.  Shared by queue_rq and queue_rqs.
  */
@@ -315,10 +327,7 @@ static blk_status_t vrb_blk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		/* Make sure what we queued before this one gets to the device. */
 		notify = vrb_blk_kick_prepare(q);
 		if (err == -ENOSPC) {
-			/* Restarted by vrb_blk_after_drain(), same lock. */
-			blk_mq_stop_hw_queue(hctx);
-			q->stopped = true;
-			q->stats.stalls++;
+			vrb_blk_stall(q, hctx);
 		} else if (err == -EIO) {
 			/*
 			 * A broken ring: the device never saw this request,
@@ -385,16 +394,9 @@ static void vrb_blk_queue_rqs(vrb_compat_rq_list *rqlist)
 
 			rq = rq_list_peek(rqlist);
 			err = vrb_blk_add(q, rq, blk_mq_rq_to_pdu(rq));
-			if (err == -ENOSPC) {
-				/*
-				 * Ring full: stop, exactly as queue_rq does.
-				 * blk-mq parks the rest on the stopped queue;
-				 * vrb_blk_after_drain() restarts it.
-				 */
-				blk_mq_stop_hw_queue(rq->mq_hctx);
-				q->stopped = true;
-				q->stats.stalls++;
-			}
+			/* blk-mq parks the rest on the stopped queue. */
+			if (err == -ENOSPC)
+				vrb_blk_stall(q, rq->mq_hctx);
 			if (err)
 				break;
 			rq_list_pop(rqlist);
