@@ -13,6 +13,7 @@
 #   lint    `make lint`: sparse, shellcheck, linux-source-6.1 (checkpatch)
 #   dkms    install the module through DKMS
 #   kunit   what a UML KUnit build needs (scripts/kunit.sh also checks)
+#   chroot  debootstrap, for the chroots of other suites (lib/chroot.sh)
 #   all     all of the above
 #
 # The guest kernel (linux-image-amd64) and its headers (linux-headers-amd64)
@@ -31,6 +32,7 @@ pkgs_build=(KERNEL make gcc)
 pkgs_lint=(sparse shellcheck linux-source-6.1 xz-utils perl)
 pkgs_dkms=(KERNEL dkms make gcc)
 pkgs_kunit=(linux-source-6.1 xz-utils make gcc flex bison bc python3)
+pkgs_chroot=(debootstrap)
 
 groups=("$@")
 [[ ${#groups[@]} -gt 0 ]] || groups=(guest build)
@@ -43,9 +45,10 @@ for group in "${groups[@]}"; do
 	lint) wanted+=("${pkgs_lint[@]}") ;;
 	dkms) wanted+=("${pkgs_dkms[@]}") ;;
 	kunit) wanted+=("${pkgs_kunit[@]}") ;;
+	chroot) wanted+=("${pkgs_chroot[@]}") ;;
 	all) wanted+=("${pkgs_guest[@]}" "${pkgs_build[@]}" "${pkgs_lint[@]}"
-		"${pkgs_dkms[@]}" "${pkgs_kunit[@]}") ;;
-	*) vrb_die "unknown group '$group' (guest build lint dkms kunit all)" ;;
+		"${pkgs_dkms[@]}" "${pkgs_kunit[@]}" "${pkgs_chroot[@]}") ;;
+	*) vrb_die "unknown group '$group' (guest build lint dkms kunit chroot all)" ;;
 	esac
 done
 
