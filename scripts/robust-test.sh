@@ -31,6 +31,12 @@
 #   hostile    debugfs "inject": each bad used element, at QD1 and under fio
 #   dataloss   fio verify across a resize, a cache mode flip and a rebind
 #   badinput   bad module parameters and bad writes to debugfs/sysfs files
+#   held_fd    fds on the disk, sysfs and debugfs held across unbind, sysfs
+#              remove and hot-unplug, then used
+#   probe_stall  a device that stops answering, or resizes, during probe
+#   reset_state  the cache mode and the workqueue a reset must keep
+#   surprise_full  the device vanishes (config space too) with a full ring
+#   shared_msix  irq=shared: a config vector and one for all queues, no ISR
 #
 # How the two sides talk:
 #   guest -> host  "VRB-WAIT <tag>" on the console (ttyS0), as in
@@ -78,7 +84,7 @@ done
 MiB=$((1 << 20))
 confdir=$VRB_ROOT/scripts/robust
 scenarios=(counters timeout unplug surprise unbind eio hostile dataloss
-	badinput)
+	badinput held_fd probe_stall reset_state surprise_full shared_msix)
 
 # ---- the scenarios ----------------------------------------------------------
 #
@@ -173,6 +179,48 @@ sc_badinput() {
 	disk d1 $((32 * MiB)) vd1 config-wce=off
 }
 
+# The disk goes away three times while a process holds it open; a spare
+# drive comes back as the plugged disk at the end.  init_on_free=1: freed
+# memory reads as zeroes, so a driver that used it answers wrongly instead
+# of by luck.
+sc_held_fd() {
+	disk d0 $((64 * MiB)) vd0
+	words+=(init_on_free=1)
+	on_wait[unplug]=host_unplug
+}
+
+# Throttled during probe: to a standstill, then to 2 KiB/s while the host
+# grows the disk.
+sc_probe_stall() {
+	disk d0 $((64 * MiB)) vd0
+	expect resize_to=$((96 * MiB))
+	on_wait[throttle-on]=host_throttle_on
+	on_wait[throttle-off]=host_throttle_off
+	on_wait[throttle-slow]=host_throttle_slow
+	on_wait[resize]=host_resize
+}
+
+sc_reset_state() {
+	disk d0 $((64 * MiB)) vd0
+	on_wait[cache-wt]=host_cache_wt
+	on_wait[cache-wb]=host_cache_wb
+}
+
+# The disk sits behind a PCI-to-PCI bridge, so that the guest can make it
+# vanish (config space included) by reprogramming the bridge.  No
+# indirect descriptors: the ring can fill.
+sc_surprise_full() {
+	qargs+=(-device "pci-bridge,id=br0,chassis_nr=1,shpc=off,addr=0x10")
+	disk d0 $((64 * MiB)) vd0 bus=br0,addr=0x1,indirect_desc=off
+	on_wait[throttle-on]=host_throttle_on
+}
+
+sc_shared_msix() {
+	smp=2
+	disk d0 $((64 * MiB)) vd0 num-queues=2
+	expect modargs=irq=shared
+}
+
 # conf_sector FILE EVENT: the sector of the [inject-error] rule for EVENT.
 conf_sector() {
 	awk -v ev="$2" '
@@ -255,6 +303,21 @@ throttle() {
 }
 host_throttle_on() { throttle 1; }
 host_throttle_off() { throttle 0; }
+host_throttle_slow() { throttle 2048; }
+
+# host_cache WRITEBACK: QEMU's own view of drive d0's write cache
+# (query-block: inserted.cache.writeback) is WRITEBACK (true or false).
+host_cache() {
+	local reply wb
+	reply=$("$VRB_ROOT/scripts/qmp.sh" "$qmp" query-block) || return 1
+	wb=$(python3 -c 'import json, sys
+r = json.loads(sys.argv[1])["return"]
+print(str([b for b in r if b["device"] == "d0"][0]["inserted"]["cache"]["writeback"]).lower())' "$reply")
+	echo "host: d0 cache.writeback is $wb, expected $1" >>"$log.host"
+	[[ $wb == "$1" ]]
+}
+host_cache_wt() { host_cache false; }
+host_cache_wb() { host_cache true; }
 
 # device_del asks the guest to let the device go (ACPI eject); it is gone
 # from QEMU once the guest's driver has released it.
@@ -331,13 +394,15 @@ run_scenario() {
 	while kill -0 "$pid" 2>/dev/null; do
 		if [[ -f $log ]]; then
 			[[ -n $booted ]] || booted=$SECONDS
+			# A tag is acted on once per boot; "TAG.N" repeats
+			# the action of TAG.
 			while read -r tag; do
 				[[ $acted == *" $tag "* ]] && continue
 				acted+="$tag "
 				status=fail
-				if [[ -z ${on_wait[$tag]:-} ]]; then
+				if [[ -z ${on_wait[${tag%%.*}]:-} ]]; then
 					vrb_record FAIL "$sc/host-$tag" "no host action for VRB-WAIT $tag"
-				elif "${on_wait[$tag]}"; then
+				elif "${on_wait[${tag%%.*}]}"; then
 					status=ok
 					vrb_record PASS "$sc/host-$tag" ""
 				else
@@ -386,9 +451,19 @@ fi
 
 ko=$(vrb_module_ko "$kver" "$build" "$ko")
 
+# Static guest programs: vrbholdfd holds fds across a removal, vrbfrag
+# scatters free memory (so a 64 KiB buffer is 16 segments).
+bin=$results/bin
+mkdir -p "$bin"
+vrb_heavy gcc -Wall -Wextra -Werror -O2 -static -o "$bin/vrbholdfd" \
+	"$confdir/vrbholdfd.c"
+vrb_heavy gcc -Wall -Wextra -Werror -O2 -static -o "$bin/vrbfrag" \
+	"$VRB_ROOT/scripts/bench/vrbfrag.c"
+
 initrd=$results/initramfs.cpio
 "$VRB_ROOT/scripts/mkinitramfs.sh" -k "$kver" -o "$initrd" -s robust.sh \
-	-f "$ko:/vringblk.ko"
+	-f "$ko:/vringblk.ko" -f "$bin/vrbholdfd:/usr/bin/vrbholdfd" \
+	-f "$bin/vrbfrag:/usr/bin/vrbfrag"
 
 total_start=$SECONDS
 for s in "${only[@]}"; do

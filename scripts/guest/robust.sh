@@ -1649,6 +1649,391 @@ check_cache_flip() {
 	check_cache_back
 }
 
+# ---- held_fd: fds held across removal (issue 11, item 1) ----------------------
+#
+# A process holds the disk open, and with it the disk's sysfs cache_type
+# and two debugfs views, while the device goes away: unbind, sysfs remove,
+# hot-unplug.  Then it uses every fd and closes them.  Per-disk state
+# lives until the gendisk's last reference, so each operation still works
+# or fails with ENXIO, EIO or ENODEV.  The guest boots with init_on_free=1:
+# a driver that read its freed state would find zeroes there and answer
+# with them (the made-up geometry of a device without GEOMETRY instead of
+# the device's own) rather than crash, or not, by luck.
+
+s_held_fd() {
+	local bdf
+	vrb_check load vrb_load || return 0
+	bdf=$(disk_bdf "$disk0")
+	vrb_check unbind/ops-on-fd-held-across-removal held_fd_round unbind \
+		"$bdf"
+	vrb_check unbind/bind-again bind_again "$bdf"
+	vrb_check sysfs-remove/ops-on-fd-held-across-removal held_fd_round \
+		remove "$bdf"
+	vrb_check sysfs-remove/rescan rescan_back "$bdf"
+	vrb_check unplug/ops-on-fd-held-across-removal held_fd_round unplug \
+		"$bdf"
+	vrb_check unplug/module-refcnt-0 check_refcnt
+	vrb_check rmmod rmmod "$VRB_MOD"
+}
+
+# held_fd_round unbind|remove|unplug BDF: vrbholdfd holds the fds while
+# the device goes; every operation after the removal must be one of the
+# acceptable answers, and the geometry, if still answered, the device's.
+held_fd_round() {
+	local how=$1 bdf=$2 out=/tmp/holdfd.out geo line bad="" n=100
+	rm -f /tmp/holdfd.go
+	bg_start holdfd vrbholdfd "$dev0" /tmp/holdfd.go \
+		"/sys/block/$disk0/cache_type" "$DBG/$disk0/vq0/ring" \
+		"$DBG/$disk0/features"
+	while ! grep -q 'vrbholdfd: ready' "$out" 2>/dev/null; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { cat "$out"; echo "vrbholdfd not ready"; return 1; }
+		usleep 100000
+	done
+	geo=$(sed -n 's/^before getgeo: ok //p' "$out")
+	case $how in
+	unbind) echo "$bdf" >"$PCIDRV/unbind" || return 1 ;;
+	remove) echo 1 >"/sys/bus/pci/devices/$bdf/remove" || return 1 ;;
+	unplug) host "unplug" >/tmp/host.out 2>&1 || { cat /tmp/host.out; return 1; } ;;
+	esac
+	wait_gone "/sys/bus/pci/devices/$bdf/driver" 30 || return 1
+	wait_gone "/sys/block/$disk0" 30 || return 1
+	touch /tmp/holdfd.go
+	bg_ends holdfd 30 >/dev/null || { cat "$out"; return 1; }
+	sed 's/^/    /' "$out"
+	[ -n "$geo" ] || { echo "no geometry before the removal"; return 1; }
+	line=$(grep '^after getgeo: ' "$out")
+	case $line in
+	"after getgeo: ok $geo" | "after getgeo: err ENXIO" | \
+		"after getgeo: err EIO") ;;
+	*) bad="$bad; getgeo answered '${line#after getgeo: }', the device said $geo" ;;
+	esac
+	grep '^after ' "$out" | grep -vE ': (ok .*|err (ENXIO|EIO|ENODEV))$' |
+		while read -r line; do echo "unexpected: $line"; done >/tmp/holdfd.bad
+	[ ! -s /tmp/holdfd.bad ] || bad="$bad; $(tr '\n' ' ' </tmp/holdfd.bad)"
+	grep -q '^after close: ok 0$' "$out" || bad="$bad; close failed"
+	grep -q '^vrbholdfd: done$' "$out" || bad="$bad; vrbholdfd did not finish"
+	[ -z "$bad" ] || { echo "${bad#; }"; return 1; }
+}
+
+bind_again() {
+	echo "$1" >"$PCIDRV/bind" || return 1
+	vrb_wait_for "$dev0" 20 || { echo "no $dev0 after bind"; return 1; }
+}
+
+rescan_back() {
+	echo 1 >/sys/bus/pci/rescan
+	vrb_wait_for "$dev0" 20 || { echo "no $dev0 after rescan"; return 1; }
+	expect_eq "driver after rescan" \
+		"$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")" \
+		"$VRB_DRIVER"
+}
+
+# ---- probe_stall: the device misbehaves during probe (items 2 and 7) ----------
+#
+# Adding the disk reads its partition table through the rings, inside
+# probe.  (1) The device stops answering there (the host throttles it to
+# 1 byte/s: the first read passes, the next waits "forever"): probe must
+# give up within a few io_timeouts, leaving the device reset and FAILED,
+# and a later probe must work.  (2) The host resizes the disk while probe
+# reads the partition table (throttled to 2 KiB/s): the configuration
+# interrupt arrives before the disk is live and must be replayed, not
+# dropped.
+
+PROBE_TMO=2
+
+s_probe_stall() {
+	local bdf
+	bdf=$(basename "$(vrb_legacy_pci_devs | head -n 1)")
+	host_do throttle-on || return 0
+	dmesg_mark
+	vrb_check stalled-device/probe-gives-up-in-bounded-time \
+		probe_gives_up "$bdf"
+	vrb_check stalled-device/left-reset-and-failed check_status_failed \
+		"$bdf"
+	host_do throttle-off || return 0
+	vrb_check stalled-device/later-probe-works probe_again
+	vrb_check stalled-device/disk-works fio_verify "$dev0" 4m 4m
+	vrb_check rmmod vrb_unload
+	host_do throttle-slow || return 0
+	vrb_check config-irq-during-probe/replayed config_during_probe
+	host_do throttle-off.2
+	vrb_check config-irq-during-probe/disk-works fio_verify "$dev0" 70m 4m
+	vrb_check rmmod-again vrb_unload
+}
+
+# probe_gives_up BDF: insmod returns, probe having failed, within 10
+# io_timeouts (a first timeout re-kicks, the second resets).
+probe_gives_up() {
+	local t0 t1
+	t0=$(now_ms)
+	bg_start insmod insmod "$VRB_KO" io_timeout=$PROBE_TMO
+	bg_ends insmod $((PROBE_TMO * 10)) || return 1
+	t1=$(now_ms)
+	echo "insmod returned after $((t1 - t0)) ms"
+	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
+	[ ! -e "$dev0" ] || { echo "$dev0 exists: probe did not fail"; return 1; }
+	[ ! -e "/sys/bus/pci/devices/$1/driver" ] ||
+		{ echo "the driver kept the device"; return 1; }
+	dmesg_has "probe with vringblk failed|probe of $1 failed" &&
+	dmesg_has "during probe"
+}
+
+# check_status_failed BDF: the device status register (legacy 0x12) says
+# FAILED (0x80) and nothing else: reset, then FAILED (§3.1.1).
+check_status_failed() {
+	expect_eq "device status" "$(vrb_legacy_read "/sys/bus/pci/devices/$1" 18 1)" 128
+}
+
+probe_again() {
+	rmmod "$VRB_MOD" || return 1
+	vrb_load
+}
+
+# config_during_probe: insmod in the background; once the disk is
+# registered (its capacity read) and while probe still reads the
+# partition table, the host grows it.  After probe the new size shows.
+config_during_probe() {
+	local want n=200
+	want=$(($(vrb_param resize_to) / 512))
+	bg_start insmod insmod "$VRB_KO"
+	while [ ! -e "/sys/block/$disk0" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "no $disk0 within 20 s"; return 1; }
+		usleep 100000
+	done
+	[ ! -s /tmp/insmod.rc ] ||
+		{ echo "probe ended before the resize: cannot test"; return 1; }
+	host resize >/tmp/host.out 2>&1 || { cat /tmp/host.out; return 1; }
+	[ ! -s /tmp/insmod.rc ] ||
+		{ echo "probe ended before the resize was done: cannot test"; return 1; }
+	bg_ends insmod 60 || return 1
+	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
+	wait_size "$want"
+}
+
+# ---- reset_state: what a reset must keep (items 3 and 5) ----------------------
+#
+# A reset makes QEMU restore the drive's original write cache mode: the
+# driver must put back the mode the block layer was told.  And the reset
+# must run on a workqueue with a rescuer (WQ_MEM_RECLAIM), so that writeback
+# under memory pressure can count on it.
+
+s_reset_state() {
+	vrb_check load vrb_load || return 0
+	vrb_check write-pattern write_pattern "$dev0"
+	vrb_check reset-work-on-mem-reclaim-wq check_reset_wq
+	vrb_check set-write-through set_cache "write through"
+	vrb_check host-sees-write-through host_do cache-wt
+	vrb_check force-reset force_reset
+	vrb_check cache-mode-survives-reset/block-layer check_cache_views \
+		"write through"
+	vrb_check cache-mode-survives-reset/host host_do cache-wt.2
+	vrb_check set-write-back set_cache "write back"
+	vrb_check force-reset-2 force_reset
+	vrb_check cache-mode-survives-reset-2/block-layer check_cache_views \
+		"write back"
+	vrb_check cache-mode-survives-reset-2/host host_do cache-wb
+	vrb_check cache-write-racing-resets/not-lost cache_racing_resets
+	vrb_check cache-write-racing-resets/host host_do cache-wt.3
+	vrb_check data-intact check_pattern "$dev0"
+	vrb_check rmmod vrb_unload
+}
+
+set_cache() {
+	echo "$1" >"/sys/block/$disk0/cache_type" &&
+	check_cache_views "$1"
+}
+
+# check_cache_views MODE: the driver's cache_type (what the device says)
+# and the block layer's write_cache (whether it sends FLUSH) agree.
+check_cache_views() {
+	expect_eq cache_type "$(cat "/sys/block/$disk0/cache_type")" "$1" &&
+	expect_eq "queue/write_cache" \
+		"$(cat "/sys/block/$disk0/queue/write_cache")" "$1"
+}
+
+# force_reset: the device "breaks" the ring (debugfs inject idx_jump)
+# under one read; the driver resets it.
+force_reset() {
+	dmesg_mark
+	echo idx_jump >"$DBG/$disk0/vq0/inject" || return 1
+	dd if="$dev0" of=/dev/null bs=4k count=1 skip=3 iflag=direct \
+		status=none 2>/dev/null
+	wait_reset_done
+}
+
+# check_reset_wq: the reset work is queued on vringblk's own workqueue,
+# whose rescuer thread exists (only WQ_MEM_RECLAIM workqueues have one).
+check_reset_wq() {
+	local ev=$T/events/workqueue/workqueue_queue_work line
+	echo 1 >"$ev/enable" || return 1
+	echo >"$T/trace"
+	force_reset || { echo 0 >"$ev/enable"; return 1; }
+	echo 0 >"$ev/enable"
+	line=$(grep 'function=vrb_pci_reset_work' "$T/trace" | head -n 1)
+	echo "trace: $line"
+	[ -n "$line" ] || { echo "no workqueue_queue_work for the reset"; return 1; }
+	case $line in
+	*"workqueue=$VRB_MOD "*) ;;
+	*) echo "the reset was not queued on the '$VRB_MOD' workqueue"; return 1 ;;
+	esac
+	# busybox pgrep matches only the name, which is the point here.
+	pgrep -x "$VRB_MOD" >/dev/null ||
+		{ echo "no rescuer thread [$VRB_MOD]: not WQ_MEM_RECLAIM"; return 1; }
+}
+
+# cache_racing_resets: flip the cache mode 40 times while the device is
+# reset 5 times; the last write ("write through") must win everywhere.
+cache_racing_resets() {
+	local i=0 r=0
+	bg_start flips sh -c "i=0; while [ \$i -lt 20 ]; do
+		echo 'write back' >/sys/block/$disk0/cache_type || exit 1
+		echo 'write through' >/sys/block/$disk0/cache_type || exit 1
+		i=\$((i + 1)); done"
+	while [ "$r" -lt 5 ]; do
+		force_reset >/dev/null || { bg_wait flips 60; return 1; }
+		r=$((r + 1))
+	done
+	bg_wait flips 60 || { cat /tmp/flips.out; return 1; }
+	check_cache_views "write through"
+}
+
+# ---- surprise_full: the device vanishes with a full ring (item 4) ------------
+#
+# No indirect descriptors and requests of 16 segments each: the ring
+# fills, the hardware queue stops and requests wait parked in blk-mq.  Then
+# the device vanishes for real: its bridge stops forwarding (I/O and memory
+# decoding off) and forgets the bus number behind it, so even its config
+# space reads all-ones and pci_device_is_present() says it is gone.  Then
+# the kernel removes it.  Removal must not hang, and every request must
+# end, with an error.
+
+s_surprise_full() {
+	local bdf bridge
+	vrb_check load vrb_load || return 0
+	bdf=$(disk_bdf "$disk0")
+	bridge=$(basename "$(dirname "$(readlink -f "/sys/bus/pci/devices/$bdf")")")
+	vrb_say "disk at $bdf behind bridge $bridge"
+	vrb_check no-indirect-descriptors no_feature "$disk0" INDIRECT_DESC
+	vrb_check scattered-buffers scatter_memory
+	host_do throttle-on || return 0
+	bg_start sfio fio --name=full --filename="$dev0" --direct=1 \
+		--ioengine=libaio --rw=randread --bs=64k --iodepth=64 \
+		--size=32m --time_based --runtime=120 --continue_on_error=io
+	vrb_check ring-full-queue-stopped wait_stalled "$disk0"
+	vrb_check device-vanishes vanish_behind "$bridge" "$bdf"
+	dmesg_mark
+	bg_start remove sh -c "echo 1 >/sys/bus/pci/devices/$bdf/remove"
+	vrb_check removal-ends-in-bounded-time bg_ends remove 30 || return 0
+	vrb_check io-ends-with-errors fio_ends_with_errors sfio
+	vrb_check took-the-surprise-branch dmesg_has "device gone: failing I/O in flight"
+	vrb_check disk-gone wait_gone "/sys/block/$disk0" 10
+	vrb_check module-refcnt-0 check_refcnt
+	vrb_check rmmod rmmod "$VRB_MOD"
+}
+
+# scatter_memory: no transparent huge pages, and vrbfrag leaves only
+# isolated free pages (see scripts/bench/vrbfrag.c): a 64 KiB O_DIRECT
+# buffer is then 16 segments, a chain of 18 descriptors, and 14 requests
+# fill a 256-entry ring without indirect descriptors.
+scatter_memory() {
+	local n=600
+	echo never >/sys/kernel/mm/transparent_hugepage/enabled || return 1
+	vrbfrag 256 >/tmp/frag.out 2>&1 &
+	while ! grep -q 'vrbfrag: ready' /tmp/frag.out; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { cat /tmp/frag.out; return 1; }
+		usleep 100000
+	done
+}
+
+no_feature() {
+	! has_feature "$@" || { echo "$2 was negotiated"; return 1; }
+}
+
+# wait_stalled DISK: the ring filled up and the hardware queue stopped.
+wait_stalled() {
+	local n=200
+	while [ "$(qstat "$1" stalls)" = 0 ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { cat "$DBG/$1"/vq*/stats; echo "no stall in 20 s"; return 1; }
+		usleep 100000
+	done
+	grep -E '^(free descriptors|chains in flight)' "$DBG/$1/vq0/ring"
+	echo "in flight: $(inflight "$1"), stalls: $(qstat "$1" stalls)"
+}
+
+# cfg_write FILE OFFSET SIZE VALUE: write a little-endian config field.
+cfg_write() {
+	local i=0 bytes=""
+	while [ "$i" -lt "$3" ]; do
+		bytes="$bytes\\$(printf %o $((($4 >> (8 * i)) & 255)))"
+		i=$((i + 1))
+	done
+	# shellcheck disable=SC2059 # the format is built on purpose
+	printf "$bytes" | dd of="$1" bs=1 seek="$2" count="$3" conv=notrunc \
+		status=none
+}
+
+cfg_read() {
+	dd if="$1" bs=1 skip="$2" count="$3" status=none | od -An -tu"$3" |
+		tr -d ' '
+}
+
+# vanish_behind BRIDGE BDF: the bridge stops decoding I/O and memory
+# (command register bits 0 and 1) and moves its secondary bus to 0xfe:
+# config reads for the device's old bus number now find nobody.
+vanish_behind() {
+	local cfg=/sys/bus/pci/devices/$1/config cmd
+	cmd=$(cfg_read "$cfg" 4 2)
+	cfg_write "$cfg" 4 2 $((cmd & ~3)) &&
+	cfg_write "$cfg" 25 1 254 &&
+	cfg_write "$cfg" 26 1 254 || return 1
+	expect_eq "vendor id of $2" \
+		"$(cfg_read "/sys/bus/pci/devices/$2/config" 0 2)" 65535
+}
+
+fio_ends_with_errors() {
+	local errs
+	bg_ends "$1" 30 || return 1
+	errs=$(fio_errors "/tmp/$1.out")
+	echo "fio counted $errs I/O errors"
+	[ "$errs" -gt 0 ] || { echo "no I/O error: did the requests end?"; return 1; }
+}
+
+# ---- shared_msix: one vector for config, one shared by the queues (item 6) ---
+#
+# With MSI-X the device need not set the ISR (§4.1.4.5, §4.1.5.3-4).  With
+# irq=shared the queues' vector drains every queue without reading it.
+
+s_shared_msix() {
+	vrb_check load vrb_load || return 0
+	vrb_check vectors/config-and-one-shared-by-queues check_shared_vectors
+	vrb_check fio-verify fio_verify "$dev0" 4m 8m 32
+	vrb_check completions-without-reading-isr check_no_isr_reads
+	vrb_check rmmod vrb_unload
+}
+
+check_shared_vectors() {
+	grep "$VRB_MOD" /proc/interrupts | sed 's/^/    /'
+	expect_eq "vectors" "$(grep -c "$VRB_MOD" /proc/interrupts)" 2 &&
+	expect_eq "config vector" "$(grep -c "$VRB_MOD-config" /proc/interrupts)" 1 &&
+	expect_eq "queues' vector" "$(grep -c "$VRB_MOD-.*-vqs" /proc/interrupts)" 1
+}
+
+check_no_isr_reads() {
+	sed 's/^/    /' "$DBG/$disk0/irq"
+	expect_eq "mode" "$(sed -n 's/^mode: *//p' "$DBG/$disk0/irq")" \
+		"msix-shared" &&
+	expect_eq "ISR reads" "$(sed -n 's/^isr reads: *//p' "$DBG/$disk0/irq")" 0 &&
+	if [ "$(qstat "$disk0" completed)" = 0 ] ||
+		[ "$(qstat "$disk0" irqs)" = 0 ]; then
+		echo "no completions or no interrupts counted"
+		return 1
+	fi
+}
+
 # ---- main -----------------------------------------------------------------------
 
 if ! command -v "s_$scenario" >/dev/null; then
