@@ -22,6 +22,7 @@
 
 #include "vringblk.h"
 #include "vrb_compat.h"
+#include "vrb_limits.h"
 #include "vrb_trace.h"
 
 /* Partitions per disk: vringblk0p1 .. vringblk0p15. */
@@ -529,9 +530,25 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 	spin_unlock_irqrestore(&q->lock, flags);
 }
 
+/* Fail one request blk-mq has handed us and that has not completed. */
+static bool vrb_blk_cancel_rq(struct request *rq, void *data)
+{
+	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+	unsigned int *failed = data;
+
+	if (blk_mq_request_completed(rq))
+		return true;
+	/* The device no longer writes its status: we do. */
+	WRITE_ONCE(vreq->dma->status, VRB_BLK_S_IOERR);
+	blk_mq_complete_request(rq);
+	(*failed)++;
+	return true;
+}
+
 /**
  * vrb_blk_fail_inflight - finish every request the device still holds
- * @vdev: the device, reset (or gone) and with interrupts synchronized.
+ * @vdev: the device, reset (or gone), with interrupts synchronized and
+ *	  the queue quiesced.
  * @completed: where to store how many requests the device had completed.
  *
  * What the device completed before the reset is completed normally: it
@@ -539,10 +556,15 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
  * reporting an error for a write that happened would be a lie.  (QEMU,
  * for one, finishes the I/O in flight before a reset returns, so a
  * request that timed out has often completed by now.)  A broken queue's
- * used ring is not trusted and not read.  Every chain still out is taken
- * back with vrb_vq_detach_unused() and its request fails with an I/O
- * error; then every ring starts afresh with vrb_vq_reset().  Called by
- * the reset work and by surprise removal.
+ * used ring is not trusted and not read.
+ *
+ * Then every request blk-mq still counts as ours fails with an I/O error,
+ * found by its tag (blk_mq_tagset_busy_iter()), not by what the ring
+ * holds: a request whose completion the block layer dropped (fault
+ * injection's fail_io_timeout) has left the ring but is still in flight,
+ * and must end too, exactly once.  Then every ring starts afresh with
+ * vrb_vq_reset(), its chains forgotten.  Called by the reset work and by
+ * surprise removal.
  *
  * Context: Process context; takes each queue's lock.
  * Return: the number of requests failed.
@@ -551,7 +573,6 @@ unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev,
 				   unsigned int *completed)
 {
 	unsigned int i, failed = 0;
-	struct request *rq;
 
 	*completed = 0;
 	for (i = 0; i < vdev->nvqs; i++) {
@@ -560,14 +581,15 @@ unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev,
 		spin_lock_irq(&q->lock);
 		if (!vrb_vq_is_broken(&q->vq))
 			*completed += vrb_blk_drain_used(q);
-		while ((rq = vrb_vq_detach_unused(&q->vq))) {
-			struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+		spin_unlock_irq(&q->lock);
+	}
+	blk_mq_tagset_busy_iter(&vdev->tag_set, vrb_blk_cancel_rq, &failed);
+	/* Completions may run on other CPUs: wait until they have. */
+	blk_mq_tagset_wait_completed_request(&vdev->tag_set);
+	for (i = 0; i < vdev->nvqs; i++) {
+		struct vrb_queue *q = &vdev->queues[i];
 
-			/* The device no longer writes it: we do. */
-			WRITE_ONCE(vreq->dma->status, VRB_BLK_S_IOERR);
-			blk_mq_complete_request(rq);
-			failed++;
-		}
+		spin_lock_irq(&q->lock);
 		vrb_vq_reset(&q->vq);
 		q->stopped = false;
 		spin_unlock_irq(&q->lock);
@@ -679,11 +701,21 @@ static const struct blk_mq_ops vrb_blk_mq_ops = {
 
 /* ---- The disk ---------------------------------------------------------- */
 
-/* HDIO_GETGEO: the device's geometry (§5.2.4), or a made-up one. */
+/*
+ * HDIO_GETGEO: the device's geometry (§5.2.4), or a made-up one.  An fd
+ * opened before the device went away still reaches here: the registers
+ * are gone then, and so is the answer (-ENXIO, as virtio_blk says).
+ */
 static int vrb_blk_getgeo(struct block_device *bdev, struct hd_geometry *geo)
 {
 	struct vrb_dev *vdev = bdev->bd_disk->private_data;
+	int err = 0;
 
+	mutex_lock(&vdev->mutex);
+	if (vdev->removed) {
+		err = -ENXIO;
+		goto out;
+	}
 	if (vrb_has_feature(vdev, VRB_BLK_F_GEOMETRY)) {
 		unsigned int cyl = VRB_BLK_CFG_GEO_CYLINDERS;
 
@@ -692,18 +724,35 @@ static int vrb_blk_getgeo(struct block_device *bdev, struct hd_geometry *geo)
 		geo->sectors = vrb_pci_config_read8(vdev,
 						    VRB_BLK_CFG_GEO_SECTORS);
 		if (geo->heads && geo->sectors)
-			return 0;
+			goto out;
 	}
 	/* Like virtio_blk: 64 heads, 32 sectors per track. */
 	geo->heads = 1 << 6;
 	geo->sectors = 1 << 5;
 	geo->cylinders = get_capacity(bdev->bd_disk) >> 11;
-	return 0;
+out:
+	mutex_unlock(&vdev->mutex);
+	return err;
+}
+
+/*
+ * The gendisk's last reference is gone (the last fd closed, or remove
+ * dropped it): nothing can reach the per-disk state any more.  The
+ * transport was torn down by vrb_pci_remove() long before, perhaps.
+ */
+static void vrb_blk_free_disk(struct gendisk *disk)
+{
+	struct vrb_dev *vdev = disk->private_data;
+
+	ida_free(&vrb_index_ida, vdev->index);
+	mutex_destroy(&vdev->mutex);
+	kfree(vdev);
 }
 
 static const struct block_device_operations vrb_blk_fops = {
 	.owner = THIS_MODULE,
 	.getgeo = vrb_blk_getgeo,
+	.free_disk = vrb_blk_free_disk,
 };
 
 /* Capacity in 512-byte sectors (§5.2.4), torn reads avoided. */
@@ -734,7 +783,7 @@ void vrb_blk_config_changed(struct vrb_dev *vdev)
 			 vdev->disk->disk_name);
 		return;
 	}
-	if (cap > (U64_MAX >> SECTOR_SHIFT)) {
+	if (!vrb_capacity_valid(cap)) {
 		dev_warn(&vdev->pdev->dev, "%s: ignoring impossible capacity %llu\n",
 			 vdev->disk->disk_name, cap);
 		return;
@@ -863,13 +912,36 @@ static const char *const vrb_blk_cache_types[] = {
 	"write through", "write back",
 };
 
+/* What the device says it does (not what we last asked for). */
 static ssize_t cache_type_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
 	struct vrb_dev *vdev = dev_to_disk(dev)->private_data;
+	ssize_t ret = -ENXIO;
 
-	return sysfs_emit(buf, "%s\n",
-			  vrb_blk_cache_types[vrb_blk_write_cache(vdev)]);
+	mutex_lock(&vdev->mutex);
+	if (!vdev->removed)
+		ret = sysfs_emit(buf, "%s\n",
+				 vrb_blk_cache_types[vrb_blk_write_cache(vdev)]);
+	mutex_unlock(&vdev->mutex);
+	return ret;
+}
+
+/*
+ * Tell the device @writeback (CONFIG_WCE, §5.2.5), read back what it
+ * does, and tell the block layer that: with a write cache it sends FLUSH,
+ * without it does not.  With vdev->mutex held, so that a cache_type write
+ * and a reset (which makes the device forget the mode) never interleave.
+ * Setting the queue's flag does not freeze the queue, so no request needs
+ * to complete (or a reset to run) while we hold the mutex.
+ */
+static void vrb_blk_set_cache(struct vrb_dev *vdev, bool writeback)
+{
+	lockdep_assert_held(&vdev->mutex);
+	vrb_pci_config_write8(vdev, VRB_BLK_CFG_WRITEBACK, writeback);
+	/* Read back: the device decides what it actually does. */
+	vdev->writeback = vrb_blk_write_cache(vdev);
+	vrb_compat_set_write_cache(vdev->disk->queue, vdev->writeback);
 }
 
 /* CONFIG_WCE (§5.2.5): the driver may switch the device's cache mode. */
@@ -886,10 +958,39 @@ static ssize_t cache_type_store(struct device *dev,
 		dev_err(dev, "cache_type: expected \"write through\" or \"write back\"\n");
 		return -EINVAL;
 	}
-	vrb_pci_config_write8(vdev, VRB_BLK_CFG_WRITEBACK, i);
-	/* Read back: the device decides what it actually does. */
-	vrb_compat_set_write_cache(disk->queue, vrb_blk_write_cache(vdev));
+	mutex_lock(&vdev->mutex);
+	if (vdev->removed)
+		count = -ENXIO;
+	else
+		vrb_blk_set_cache(vdev, i);
+	mutex_unlock(&vdev->mutex);
 	return count;
+}
+
+/**
+ * vrb_blk_restore_cache - put the device back in the block layer's cache mode
+ * @vdev: the device, just restarted after a reset, with @vdev->mutex held.
+ *
+ * A reset restores the device's own default write cache mode (QEMU's: the
+ * drive's original one).  If the user had switched it with cache_type,
+ * the block layer would still believe the old mode: with "write through"
+ * it would stop sending FLUSH to a device that caches again, and fsync()
+ * would return before the data is stable.  So the mode the block layer
+ * was told is written again; if the device does not take it, the block
+ * layer is told what the device does instead.
+ *
+ * Context: Process context (the reset work); may sleep.
+ */
+void vrb_blk_restore_cache(struct vrb_dev *vdev)
+{
+	bool want = vdev->writeback;
+
+	if (!vrb_has_feature(vdev, VRB_BLK_F_CONFIG_WCE))
+		return;
+	vrb_blk_set_cache(vdev, want);
+	if (vdev->writeback != want)
+		dev_warn(&vdev->pdev->dev, "%s: the device refuses %s after a reset\n",
+			 vdev->disk->disk_name, vrb_blk_cache_types[want]);
 }
 static DEVICE_ATTR_RW(cache_type);
 
@@ -953,23 +1054,15 @@ static void vrb_blk_free_pools(struct vrb_dev *vdev)
  * One slot per tag per queue: header, ranges, status, indirect table,
  * allocated once here so that the hot path allocates nothing.  Slots
  * come in chunks of VRB_POOL_CHUNK bytes; q->slots[tag] says where each
- * one is.
+ * one is.  @depth is the tag set's depth as blk-mq granted it, never a
+ * number taken from the device.
  */
 static int vrb_blk_alloc_pools(struct vrb_dev *vdev, unsigned int depth)
 {
 	struct device *dev = &vdev->pdev->dev;
-	unsigned int i, c, t, per_chunk, indir;
+	unsigned int i, c, t, per_chunk;
 
-	/* Header, ranges, data segments, status. */
-	vdev->indir_max = 0;
-	if (vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC))
-		vdev->indir_max = vdev->max_data_segs + 3;
-	indir = vdev->indir_max * sizeof(struct vrb_desc);
-	vdev->indir_off = ALIGN(sizeof(struct vrb_req_dma),
-				sizeof(struct vrb_desc));
-	vdev->slot_size = ALIGN(vdev->indir_off + indir, SMP_CACHE_BYTES);
 	per_chunk = max_t(unsigned int, 1, VRB_POOL_CHUNK / vdev->slot_size);
-
 	for (i = 0; i < vdev->nvqs; i++) {
 		struct vrb_queue *q = &vdev->queues[i];
 
@@ -1000,25 +1093,25 @@ fail:
 	return -ENOMEM;
 }
 
-/*
- * Requests in flight per queue.  With indirect descriptors each request
- * takes one ring descriptor, so the ring size; without, a request takes
- * at least three (header, data, status), so a third of it.
- */
-static unsigned int vrb_blk_queue_depth(struct vrb_dev *vdev)
+/* What one tag's slot holds: header, ranges, status, indirect table. */
+static void vrb_blk_size_slots(struct vrb_dev *vdev)
 {
-	unsigned int depth = vdev->ring_size;
-
-	if (!vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC))
-		depth = max(1U, depth / 3);
-	if (vrb_param_queue_depth)
-		depth = min(depth, vrb_param_queue_depth);
-	return depth;
+	/* Header, ranges, data segments, status. */
+	vdev->indir_max = 0;
+	if (vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC))
+		vdev->indir_max = vdev->max_data_segs + 3;
+	vdev->indir_off = ALIGN(sizeof(struct vrb_req_dma),
+				sizeof(struct vrb_desc));
+	vdev->slot_size = ALIGN(vdev->indir_off +
+				vdev->indir_max * sizeof(struct vrb_desc),
+				SMP_CACHE_BYTES);
 }
 
 /**
- * vrb_blk_probe - create the blk-mq disk for a device with live queues
+ * vrb_blk_probe - allocate the blk-mq disk for a device with live queues
  * @vdev: the device, after DRIVER_OK.
+ *
+ * Everything but making the disk visible (vrb_blk_add_disk()).
  *
  * Context: Process context; may sleep.
  * Return: 0 or a negative errno; on error nothing is left allocated.
@@ -1028,26 +1121,31 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 	struct blk_mq_tag_set *set = &vdev->tag_set;
 	struct device *dev = &vdev->pdev->dev;
 	struct vrb_limits lim;
-	unsigned int depth;
 	u64 cap;
 	u32 v;
 	int err;
 
+	BUILD_BUG_ON(VRB_MAX_DEPTH > BLK_MQ_MAX_DEPTH);
+	if (vdev->ring_size < 3) {
+		dev_err(dev, "ring of %u cannot hold a request\n",
+			vdev->ring_size);
+		return -EINVAL;
+	}
 	/* §5.2.4 seg_max; at least one, at most what fits the ring. */
 	v = 1;
 	if (vrb_has_feature(vdev, VRB_BLK_F_SEG_MAX))
 		v = max(1U, vrb_pci_config_read32(vdev, VRB_BLK_CFG_SEG_MAX));
 	vdev->max_data_segs = min3(v, (u32)vdev->ring_size - 2,
 				   VRB_MAX_DATA_SEGS);
-	if (vdev->ring_size < 3) {
-		dev_err(dev, "ring of %u cannot hold a request\n",
-			vdev->ring_size);
-		return -EINVAL;
-	}
 	vdev->max_discard_segs = 1;
 	if (vrb_has_feature(vdev, VRB_BLK_F_DISCARD)) {
 		v = vrb_pci_config_read32(vdev, VRB_BLK_CFG_MAX_DISCARD_SEG);
 		vdev->max_discard_segs = clamp(v, 1U, VRB_MAX_DISCARD_SEGS);
+	}
+	cap = vrb_blk_read_capacity(vdev);
+	if (!vrb_capacity_valid(cap)) {
+		dev_err(dev, "impossible capacity %llu sectors\n", cap);
+		return -EIO;
 	}
 
 	vdev->index = ida_alloc_max(&vrb_index_ida,
@@ -1056,16 +1154,14 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 	if (vdev->index < 0)
 		return vdev->index;
 
-	depth = vrb_blk_queue_depth(vdev);
-	err = vrb_blk_alloc_pools(vdev, depth);
-	if (err)
-		goto out_free_index;
-
 	memset(set, 0, sizeof(*set));
 	set->ops = &vrb_blk_mq_ops;
 	set->nr_hw_queues = vdev->nvqs;
 	set->nr_maps = 1;
-	set->queue_depth = depth;
+	set->queue_depth = vrb_queue_depth(vdev->ring_size,
+					   vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC),
+					   vrb_param_queue_depth);
+	set->timeout = vrb_param_io_timeout * HZ;
 	set->numa_node = dev_to_node(dev);
 	set->flags = BLK_MQ_F_SHOULD_MERGE;
 	set->cmd_size = sizeof(struct vrb_req) +
@@ -1074,14 +1170,21 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 	set->driver_data = vdev;
 	err = blk_mq_alloc_tag_set(set);
 	if (err)
-		goto out_free_pools;
+		goto out_free_index;
+
+	/* blk-mq may have granted less than asked: size what it granted. */
+	vrb_blk_size_slots(vdev);
+	err = vrb_blk_alloc_pools(vdev, set->queue_depth);
+	if (err)
+		goto out_free_tags;
 
 	vrb_blk_limits(vdev, &lim);
+	vdev->writeback = lim.write_cache;
 	vdev->disk = vrb_compat_alloc_disk(set, &lim, vdev);
 	if (IS_ERR(vdev->disk)) {
 		err = PTR_ERR(vdev->disk);
 		vdev->disk = NULL;
-		goto out_free_tags;
+		goto out_free_pools;
 	}
 	vdev->disk->major = vrb_major;
 	vdev->disk->first_minor = vdev->index << VRB_PART_BITS;
@@ -1092,22 +1195,44 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 		 vdev->index);
 	if (vrb_has_feature(vdev, VRB_BLK_F_RO))
 		set_disk_ro(vdev->disk, true);
-	cap = vrb_blk_read_capacity(vdev);
-	if (cap > (U64_MAX >> SECTOR_SHIFT)) {
-		dev_err(dev, "impossible capacity %llu sectors\n", cap);
-		err = -EIO;
-		goto out_put_disk;
-	}
 	set_capacity(vdev->disk, cap);
+	return 0;
+
+out_free_pools:
+	vrb_blk_free_pools(vdev);
+out_free_tags:
+	blk_mq_free_tag_set(set);
+out_free_index:
+	ida_free(&vrb_index_ida, vdev->index);
+	vdev->index = -1;
+	return err;
+}
+
+/**
+ * vrb_blk_add_disk - make the disk visible
+ * @vdev: the device, after vrb_blk_probe().
+ *
+ * device_add_disk() already reads the partition table through the rings,
+ * so the device must be working (and recoverable: resets enabled).  Once
+ * this succeeds the disk owns @vdev: it is freed with the disk's last
+ * reference (vrb_blk_free_disk()).
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 or a negative errno (then call vrb_blk_destroy()).
+ */
+int vrb_blk_add_disk(struct vrb_dev *vdev)
+{
+	struct device *dev = &vdev->pdev->dev;
+	int err;
 
 	err = device_add_disk(dev, vdev->disk, vrb_blk_attr_groups);
 	if (err)
-		goto out_put_disk;
-
+		return err;
 	dev_info(dev, "%s: %llu sectors, %u queue(s) of %u, depth %u, %u segs, %s%s%s\n",
 		 vdev->disk->disk_name,
 		 (unsigned long long)get_capacity(vdev->disk), vdev->nvqs,
-		 vdev->ring_size, depth, vdev->max_data_segs,
+		 vdev->ring_size, vdev->tag_set.queue_depth,
+		 vdev->max_data_segs,
 		 vdev->irq_mode == VRB_IRQ_MSIX ? "msix" :
 		 vdev->irq_mode == VRB_IRQ_MSIX_SHARED ? "msix-shared" :
 		 "intx",
@@ -1116,18 +1241,21 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 		 vrb_has_feature(vdev, VRB_F_RING_EVENT_IDX) ?
 		 " event_idx" : "");
 	return 0;
+}
 
-out_put_disk:
-	put_disk(vdev->disk);
+/**
+ * vrb_blk_destroy - undo vrb_blk_probe() for a disk that was never added
+ * @vdev: the device, reset so it no longer touches the pools.
+ *
+ * Context: Process context; may sleep.
+ */
+void vrb_blk_destroy(struct vrb_dev *vdev)
+{
+	vrb_blk_cleanup(vdev);
+	put_disk(vdev->disk);	/* never added: no ->free_disk */
 	vdev->disk = NULL;
-out_free_tags:
-	blk_mq_free_tag_set(set);
-out_free_pools:
-	vrb_blk_free_pools(vdev);
-out_free_index:
 	ida_free(&vrb_index_ida, vdev->index);
 	vdev->index = -1;
-	return err;
 }
 
 /**
@@ -1135,8 +1263,8 @@ out_free_index:
  * @vdev: the device.
  *
  * After this no request is in flight or can be submitted: del_gendisk()
- * drains the queues.  The rings and pools stay until vrb_blk_cleanup(),
- * after the device was reset.
+ * drains the queues.  fds opened on the disk may stay open: the gendisk,
+ * and @vdev with it, lives until the last of them closes.
  *
  * Context: Process context; may sleep.
  */
@@ -1146,19 +1274,18 @@ void vrb_blk_remove(struct vrb_dev *vdev)
 }
 
 /**
- * vrb_blk_cleanup - free what vrb_blk_probe() allocated
- * @vdev: the device, reset so it no longer touches the pools.
+ * vrb_blk_cleanup - free the tag set and the per-tag pools
+ * @vdev: the device, reset so it no longer touches the pools, its disk
+ *	  deleted (or never added).
+ *
+ * The gendisk stays: its last reference frees it, and @vdev.
  *
  * Context: Process context; may sleep.
  */
 void vrb_blk_cleanup(struct vrb_dev *vdev)
 {
-	put_disk(vdev->disk);
-	vdev->disk = NULL;
 	blk_mq_free_tag_set(&vdev->tag_set);
 	vrb_blk_free_pools(vdev);
-	ida_free(&vrb_index_ida, vdev->index);
-	vdev->index = -1;
 }
 
 /**

@@ -3,6 +3,7 @@
  * vrb_debugfs.c - a live view of vringblk's rings for learners.
  *
  *	/sys/kernel/debug/vringblk/vringblk0/features	negotiated, by name
+ *	/sys/kernel/debug/vringblk/vringblk0/irq	interrupt mode, vectors
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/ring	layout and indices
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/descs	descriptor table
  *	/sys/kernel/debug/vringblk/vringblk0/vq0/rings	recent avail/used
@@ -74,6 +75,48 @@ static int vrb_dbg_features_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vrb_dbg_features);
+
+/*
+ * irq: how the device interrupts us, which MSI-X vector serves what, and
+ * how often the INTx handler had to read the ISR to find out why.
+ */
+static int vrb_dbg_irq_show(struct seq_file *m, void *v)
+{
+	static const char *const modes[] = {
+		[VRB_IRQ_NONE] = "none",
+		[VRB_IRQ_MSIX] = "msix",
+		[VRB_IRQ_MSIX_SHARED] = "msix-shared",
+		[VRB_IRQ_INTX] = "intx",
+	};
+	struct vrb_dev *vdev = m->private;
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int i;
+
+	seq_printf(m, "mode: %s\n", modes[vdev->irq_mode]);
+	switch (vdev->irq_mode) {
+	case VRB_IRQ_MSIX:
+		seq_printf(m, "config: vector 0 (irq %d)\n",
+			   pci_irq_vector(pdev, 0));
+		for (i = 0; i < vdev->nvqs; i++)
+			seq_printf(m, "vq%u: vector %u (irq %d)\n", i, i + 1,
+				   pci_irq_vector(pdev, i + 1));
+		break;
+	case VRB_IRQ_MSIX_SHARED:
+		seq_printf(m, "config: vector 0 (irq %d)\n",
+			   pci_irq_vector(pdev, 0));
+		seq_printf(m, "vq0-vq%u: vector 1 (irq %d)\n", vdev->nvqs - 1,
+			   pci_irq_vector(pdev, 1));
+		break;
+	case VRB_IRQ_INTX:
+		seq_printf(m, "config and queues: INTx (irq %d)\n", pdev->irq);
+		break;
+	case VRB_IRQ_NONE:
+		break;
+	}
+	seq_printf(m, "isr reads: %llu\n", READ_ONCE(vdev->isr_reads));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vrb_dbg_irq);
 
 /* ring: the layout in memory and every index, as one snapshot. */
 static int vrb_dbg_ring_show(struct seq_file *m, void *v)
@@ -523,6 +566,8 @@ void vrb_dbg_add_dev(struct vrb_dev *vdev)
 					   vrb_dbg_root);
 	debugfs_create_file("features", 0444, vdev->dbg_dir, vdev,
 			    &vrb_dbg_features_fops);
+	debugfs_create_file("irq", 0444, vdev->dbg_dir, vdev,
+			    &vrb_dbg_irq_fops);
 	for (i = 0; i < vdev->nvqs; i++) {
 		struct vrb_queue *q = &vdev->queues[i];
 

@@ -170,21 +170,62 @@ static const struct kernel_param_ops vrb_param_irq_ops = {
 
 module_param_cb(irq, &vrb_param_irq_ops, NULL, 0444);
 MODULE_PARM_DESC(irq,
-		 "Interrupt mode: auto (MSI-X per queue, else one shared MSI-X vector, else INTx), msix, shared or intx (default auto)");
+		 "Interrupt mode: auto (MSI-X per queue, else a config vector and one shared by the queues, else INTx), msix, shared or intx (default auto)");
+
+unsigned int vrb_param_io_timeout = 30;
+
+static int vrb_param_io_timeout_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v < 1 || v > 3600) {
+		pr_err(VRB_NAME ": io_timeout=%s: expected 1..3600 (seconds)\n",
+		       val);
+		return -EINVAL;
+	}
+	vrb_param_io_timeout = v;
+	return 0;
+}
+
+static const struct kernel_param_ops vrb_param_io_timeout_ops = {
+	.set = vrb_param_io_timeout_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(io_timeout, &vrb_param_io_timeout_ops, &vrb_param_io_timeout,
+		0444);
+MODULE_PARM_DESC(io_timeout,
+		 "Seconds a request may take before the driver steps in: look for a lost interrupt, kick again, reset (default 30, 1..3600)");
 
 bool vrb_param_batch_kicks = true;
 module_param_named(batch_kicks, vrb_param_batch_kicks, bool, 0444);
 MODULE_PARM_DESC(batch_kicks,
 		 "Kick once per batch of requests (blk-mq's bd->last) instead of after every request (default Y)");
 
+/*
+ * Recovery (the reset) and configuration changes run here, not on the
+ * system workqueue: a disk that holds swap, or dirty pages the kernel
+ * must write back to free memory, may need a reset to make progress
+ * exactly when memory is short.  WQ_MEM_RECLAIM gives this workqueue a
+ * rescuer thread of its own, so its work runs even when no new worker
+ * can be created (nvme does the same).
+ */
+struct workqueue_struct *vrb_wq;
+
 /* ---- Interrupts ------------------------------------------------------ */
 
-/* A config change (§4.1.4.5 bit 1): QEMU's block_resize, for instance. */
+/*
+ * A config change (§4.1.4.5 bit 1): QEMU's block_resize, for instance.
+ * During probe the disk is not live yet: remember it, probe replays it.
+ */
 static void vrb_pci_config_irq(struct vrb_dev *vdev)
 {
 	spin_lock(&vdev->config_lock);
 	if (vdev->config_enabled)
-		schedule_work(&vdev->config_work);
+		queue_work(vrb_wq, &vdev->config_work);
+	else
+		vdev->config_pending = true;
 	spin_unlock(&vdev->config_lock);
 }
 
@@ -218,9 +259,25 @@ static irqreturn_t vrb_pci_msix_queue(int irq, void *data)
 }
 
 /*
- * INTx, or the single shared MSI-X vector: one handler for everything.
- * Reading the ISR tells what happened and, for INTx, de-asserts the line.
- * INTx lines are shared, so a zero ISR means "not us".
+ * MSI-X: the one vector all queues share (irq=shared).  It says "a queue
+ * has news", not which: drain them all.  The ISR is not read: with MSI-X
+ * enabled the device need not set it (§4.1.4.5, §4.1.5.3-4).
+ */
+static irqreturn_t vrb_pci_msix_vqs(int irq, void *data)
+{
+	struct vrb_dev *vdev = data;
+	unsigned int i;
+
+	trace_vrb_irq(vdev->index, 0, VRB_PCI_ISR_QUEUE);
+	for (i = 0; i < vdev->nvqs; i++)
+		vrb_blk_complete_queue(&vdev->queues[i]);
+	return IRQ_HANDLED;
+}
+
+/*
+ * INTx: one handler for everything.  Reading the ISR tells what happened
+ * and de-asserts the line.  INTx lines are shared, so a zero ISR means
+ * "not us".
  */
 static irqreturn_t vrb_pci_isr_irq(int irq, void *data)
 {
@@ -229,8 +286,8 @@ static irqreturn_t vrb_pci_isr_irq(int irq, void *data)
 	u8 isr;
 
 	isr = vrb_pci_read_isr(vdev);	/* reading clears it */
-	trace_vrb_irq(vdev->index, vdev->irq_mode == VRB_IRQ_INTX ? -1 : 0,
-		      isr);
+	WRITE_ONCE(vdev->isr_reads, vdev->isr_reads + 1);
+	trace_vrb_irq(vdev->index, -1, isr);
 	/*
 	 * Zero: not us (the line is shared).  All-ones: no device answered
 	 * the read (surprise removal); only bits 0 and 1 are defined
@@ -344,6 +401,11 @@ static void vrb_pci_del_queues(struct vrb_dev *vdev)
 			vrb_pci_del_queue(vdev, &vdev->queues[i]);
 }
 
+/*
+ * Every queue is checked on its own (vrb_pci_setup_queue()); requests
+ * are sized for the smallest, since blk-mq gives every hardware queue
+ * the same depth and segment limit.
+ */
 static int vrb_pci_setup_queues(struct vrb_dev *vdev)
 {
 	unsigned int i;
@@ -357,10 +419,38 @@ static int vrb_pci_setup_queues(struct vrb_dev *vdev)
 		}
 	}
 	vdev->ring_size = vdev->queues[0].vq.num;
+	for (i = 1; i < vdev->nvqs; i++) {
+		if (vdev->queues[i].vq.num == vdev->ring_size)
+			continue;
+		dev_warn(&vdev->pdev->dev, "queue %u has %u entries, queue 0 %u: sizing requests for the smaller\n",
+			 i, vdev->queues[i].vq.num, vdev->ring_size);
+		vdev->ring_size = min(vdev->ring_size, vdev->queues[i].vq.num);
+	}
 	return 0;
 }
 
 /* ---- Interrupt setup --------------------------------------------------- */
+
+/*
+ * MSI-X vectors: 0 for config changes; queue i gets vector i + 1 (irq=msix)
+ * or all queues share vector 1 (irq=shared).
+ */
+static u16 vrb_pci_queue_vector(struct vrb_dev *vdev, unsigned int i)
+{
+	return vdev->irq_mode == VRB_IRQ_MSIX ? i + 1 : 1;
+}
+
+/* Tell the device to stop using MSI-X vectors (before freeing them). */
+static void vrb_pci_unroute_vectors(struct vrb_dev *vdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < vdev->nvqs; i++) {
+		vrb_pci_select_queue(vdev, i);
+		vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
+	}
+	vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+}
 
 static void vrb_pci_free_irqs(struct vrb_dev *vdev)
 {
@@ -369,20 +459,14 @@ static void vrb_pci_free_irqs(struct vrb_dev *vdev)
 
 	switch (vdev->irq_mode) {
 	case VRB_IRQ_MSIX:
-		for (i = 0; i < vdev->nvqs; i++) {
-			vrb_pci_select_queue(vdev, i);
-			vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
+		vrb_pci_unroute_vectors(vdev);
+		for (i = 0; i < vdev->nvqs; i++)
 			free_irq(pci_irq_vector(pdev, i + 1), &vdev->queues[i]);
-		}
-		vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
 		free_irq(pci_irq_vector(pdev, 0), vdev);
 		break;
 	case VRB_IRQ_MSIX_SHARED:
-		for (i = 0; i < vdev->nvqs; i++) {
-			vrb_pci_select_queue(vdev, i);
-			vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
-		}
-		vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+		vrb_pci_unroute_vectors(vdev);
+		free_irq(pci_irq_vector(pdev, 1), vdev);
 		free_irq(pci_irq_vector(pdev, 0), vdev);
 		break;
 	case VRB_IRQ_INTX:
@@ -398,21 +482,22 @@ static void vrb_pci_free_irqs(struct vrb_dev *vdev)
 
 /*
  * Tell the device which MSI-X vector to use for config changes and for
- * each queue (§4.1.4.10 legacy: registers at 0x14 and 0x16).  A device
- * reset forgets them, so vrb_pci_restart() calls this again.
+ * each queue (§4.1.4.10 legacy: registers at 0x14 and 0x16), and check
+ * it took them (it answers NO_VECTOR when it cannot).  A device reset
+ * forgets them, so vrb_pci_restart() calls this again.
  */
 static int vrb_pci_route_vectors(struct vrb_dev *vdev)
 {
-	bool shared = vdev->irq_mode == VRB_IRQ_MSIX_SHARED;
 	unsigned int i;
 	u16 vec;
 
-	if (vdev->irq_mode != VRB_IRQ_MSIX && !shared)
+	if (vdev->irq_mode != VRB_IRQ_MSIX &&
+	    vdev->irq_mode != VRB_IRQ_MSIX_SHARED)
 		return 0;
 	if (vrb_pci_set_config_vector(vdev, 0) != 0)
 		return -EBUSY;
 	for (i = 0; i < vdev->nvqs; i++) {
-		vec = shared ? 0 : i + 1;
+		vec = vrb_pci_queue_vector(vdev, i);
 		vrb_pci_select_queue(vdev, i);
 		if (vrb_pci_set_queue_vector(vdev, vec) != vec)
 			return -EBUSY;
@@ -432,6 +517,7 @@ static void vrb_pci_sync_irqs(struct vrb_dev *vdev)
 		break;
 	case VRB_IRQ_MSIX_SHARED:
 		synchronize_irq(pci_irq_vector(vdev->pdev, 0));
+		synchronize_irq(pci_irq_vector(vdev->pdev, 1));
 		break;
 	case VRB_IRQ_INTX:
 		synchronize_irq(vdev->pdev->irq);
@@ -441,36 +527,54 @@ static void vrb_pci_sync_irqs(struct vrb_dev *vdev)
 	}
 }
 
-/* One vector for config changes, one per queue, spread over the CPUs. */
-static int vrb_pci_setup_msix(struct vrb_dev *vdev)
+/*
+ * MSI-X: a vector for config changes, then one per queue spread over the
+ * CPUs (@per_vq), or one shared by every queue, as virtio_pci falls back
+ * to when vectors are short.
+ */
+static int vrb_pci_setup_msix(struct vrb_dev *vdev, bool per_vq)
 {
 	struct irq_affinity desc = { .pre_vectors = 1 };
 	struct pci_dev *pdev = vdev->pdev;
-	unsigned int i;
-	int nvec, err;
+	unsigned int i, nvec;
+	int err;
 
-	nvec = pci_alloc_irq_vectors_affinity(pdev, vdev->nvqs + 1,
-					      vdev->nvqs + 1,
-					      PCI_IRQ_MSIX | PCI_IRQ_AFFINITY,
-					      &desc);
-	if (nvec < 0)
-		return nvec;
-	vdev->irq_mode = VRB_IRQ_MSIX;	/* config now at 0x18 */
+	nvec = per_vq ? vdev->nvqs + 1 : 2;
+	if (per_vq)
+		err = pci_alloc_irq_vectors_affinity(pdev, nvec, nvec,
+						     PCI_IRQ_MSIX |
+						     PCI_IRQ_AFFINITY, &desc);
+	else
+		err = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (err < 0)
+		return err;
+	/* From here the device config is at 0x18. */
+	vdev->irq_mode = per_vq ? VRB_IRQ_MSIX : VRB_IRQ_MSIX_SHARED;
 
 	err = request_irq(pci_irq_vector(pdev, 0), vrb_pci_msix_config, 0,
 			  VRB_NAME "-config", vdev);
 	if (err)
 		goto out_free_vectors;
 
-	for (i = 0; i < vdev->nvqs; i++) {
-		struct vrb_queue *q = &vdev->queues[i];
+	if (per_vq) {
+		for (i = 0; i < vdev->nvqs; i++) {
+			struct vrb_queue *q = &vdev->queues[i];
 
-		snprintf(q->irq_name, sizeof(q->irq_name), "%s-%s-vq%u",
-			 VRB_NAME, pci_name(pdev), i);
-		err = request_irq(pci_irq_vector(pdev, i + 1),
-				  vrb_pci_msix_queue, 0, q->irq_name, q);
+			snprintf(q->irq_name, sizeof(q->irq_name), "%s-%s-vq%u",
+				 VRB_NAME, pci_name(pdev), i);
+			err = request_irq(pci_irq_vector(pdev, i + 1),
+					  vrb_pci_msix_queue, 0, q->irq_name,
+					  q);
+			if (err)
+				goto out_free_queues;
+		}
+	} else {
+		snprintf(vdev->irq_name, sizeof(vdev->irq_name), "%s-%s-vqs",
+			 VRB_NAME, pci_name(pdev));
+		err = request_irq(pci_irq_vector(pdev, 1), vrb_pci_msix_vqs, 0,
+				  vdev->irq_name, vdev);
 		if (err)
-			goto out_free_queues;
+			goto out_free_config;
 	}
 	err = vrb_pci_route_vectors(vdev);
 	if (err)
@@ -478,49 +582,14 @@ static int vrb_pci_setup_msix(struct vrb_dev *vdev)
 	return 0;
 
 out_unroute:
-	for (i = 0; i < vdev->nvqs; i++) {
-		vrb_pci_select_queue(vdev, i);
-		vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
-	}
-	vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+	vrb_pci_unroute_vectors(vdev);
 	i = vdev->nvqs;
+	if (!per_vq)
+		free_irq(pci_irq_vector(pdev, 1), vdev);
 out_free_queues:
-	while (i--)
+	while (per_vq && i--)
 		free_irq(pci_irq_vector(pdev, i + 1), &vdev->queues[i]);
-	free_irq(pci_irq_vector(pdev, 0), vdev);
-out_free_vectors:
-	pci_free_irq_vectors(pdev);
-	vdev->irq_mode = VRB_IRQ_NONE;
-	return err;
-}
-
-/* One MSI-X vector for the config and every queue. */
-static int vrb_pci_setup_msix_shared(struct vrb_dev *vdev)
-{
-	struct pci_dev *pdev = vdev->pdev;
-	unsigned int i;
-	int nvec, err;
-
-	nvec = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
-	if (nvec < 0)
-		return nvec;
-	vdev->irq_mode = VRB_IRQ_MSIX_SHARED;
-
-	err = request_irq(pci_irq_vector(pdev, 0), vrb_pci_isr_irq, 0,
-			  VRB_NAME, vdev);
-	if (err)
-		goto out_free_vectors;
-	err = vrb_pci_route_vectors(vdev);
-	if (err)
-		goto out_unroute;
-	return 0;
-
-out_unroute:
-	for (i = 0; i < vdev->nvqs; i++) {
-		vrb_pci_select_queue(vdev, i);
-		vrb_pci_set_queue_vector(vdev, VRB_PCI_NO_VECTOR);
-	}
-	vrb_pci_set_config_vector(vdev, VRB_PCI_NO_VECTOR);
+out_free_config:
 	free_irq(pci_irq_vector(pdev, 0), vdev);
 out_free_vectors:
 	pci_free_irq_vectors(pdev);
@@ -543,9 +612,9 @@ static int vrb_pci_setup_intx(struct vrb_dev *vdev)
 }
 
 /*
- * MSI-X with a vector per queue, else one shared MSI-X vector, else INTx.
- * Must run before the device configuration is read: enabling MSI-X moves
- * it from 0x14 to 0x18.
+ * MSI-X with a vector per queue, else a config vector and one shared by
+ * the queues, else INTx.  Must run before the device configuration is
+ * read: enabling MSI-X moves it from 0x14 to 0x18.
  */
 static int vrb_pci_setup_irqs(struct vrb_dev *vdev)
 {
@@ -553,16 +622,16 @@ static int vrb_pci_setup_irqs(struct vrb_dev *vdev)
 
 	switch (vrb_param_irq) {
 	case 1:
-		return vrb_pci_setup_msix(vdev);
+		return vrb_pci_setup_msix(vdev, true);
 	case 2:
-		return vrb_pci_setup_msix_shared(vdev);
+		return vrb_pci_setup_msix(vdev, false);
 	case 3:
 		return vrb_pci_setup_intx(vdev);
 	}
-	if (!vrb_pci_setup_msix(vdev))
+	if (!vrb_pci_setup_msix(vdev, true))
 		return 0;
-	dev_info(dev, "no MSI-X vector per queue, trying one shared vector\n");
-	if (!vrb_pci_setup_msix_shared(vdev))
+	dev_info(dev, "no MSI-X vector per queue, trying a config vector and one for the queues\n");
+	if (!vrb_pci_setup_msix(vdev, false))
 		return 0;
 	dev_info(dev, "no MSI-X, using INTx\n");
 	return vrb_pci_setup_intx(vdev);
@@ -588,7 +657,7 @@ void vrb_pci_schedule_reset(struct vrb_dev *vdev, const char *why)
 	if (vdev->resets_enabled && !vdev->reset_pending) {
 		vdev->reset_pending = true;
 		vdev->reset_reason = why;
-		schedule_work(&vdev->reset_work);
+		queue_work(vrb_wq, &vdev->reset_work);
 	}
 	spin_unlock_irqrestore(&vdev->config_lock, flags);
 }
@@ -628,6 +697,14 @@ static int vrb_pci_restart(struct vrb_dev *vdev)
  * sees and can act on; retrying behind its back could loop forever on a
  * device that keeps failing.  Requests that reached a broken queue but
  * were never added wait, stopped, and go to the rebuilt ring.
+ *
+ * During probe (the disk is being added and reads its partition table)
+ * a device that needs a reset is not restarted but given up: FAILED, all
+ * I/O fails at once, and probe fails instead of waiting for it forever.
+ *
+ * vdev->mutex is held throughout, so a cache_type write cannot fall
+ * between the reset (which makes the device forget the cache mode) and
+ * vrb_blk_restore_cache().
  */
 static void vrb_pci_reset_work(struct work_struct *work)
 {
@@ -635,9 +712,14 @@ static void vrb_pci_reset_work(struct work_struct *work)
 	struct request_queue *rq_q = vdev->disk->queue;
 	struct device *dev = &vdev->pdev->dev;
 	unsigned int failed, completed;
+	bool live;
 
+	spin_lock_irq(&vdev->config_lock);
+	live = vdev->live;
+	spin_unlock_irq(&vdev->config_lock);
 	dev_warn(dev, "%s: resetting the device: %s\n",
 		 vdev->disk->disk_name, vdev->reset_reason);
+	mutex_lock(&vdev->mutex);
 	/* 1. No queue_rq() runs or starts while the rings are rebuilt. */
 	blk_mq_quiesce_queue(rq_q);
 	/* 2. Reset (§2.1): the device forgets the rings, stops using them. */
@@ -650,25 +732,39 @@ static void vrb_pci_reset_work(struct work_struct *work)
 	 */
 	failed = vrb_blk_fail_inflight(vdev, &completed);
 	trace_vrb_reset(vdev->index, failed);
-	/* 5. Handshake again; a device that is gone reads all-ones. */
-	if (!pci_device_is_present(vdev->pdev) || vrb_pci_restart(vdev)) {
+	/*
+	 * 5. Handshake again; a device that is gone reads all-ones.  The
+	 *    device forgot the cache mode too: put back the block layer's.
+	 */
+	if (!live) {
+		dev_err(dev, "%s: the device stopped answering during probe: giving it up\n",
+			vdev->disk->disk_name);
+		vrb_pci_add_status(vdev, VRB_STATUS_FAILED);
+		WRITE_ONCE(vdev->dead, true);
+	} else if (!pci_device_is_present(vdev->pdev) ||
+		   vrb_pci_restart(vdev)) {
 		dev_err(dev, "%s: device did not come back, failing all I/O\n",
 			vdev->disk->disk_name);
 		vrb_pci_add_status(vdev, VRB_STATUS_FAILED);
 		WRITE_ONCE(vdev->dead, true);
 		blk_mark_disk_dead(vdev->disk);
 	} else {
+		vrb_blk_restore_cache(vdev);
 		dev_info(dev, "%s: reset done, %u request(s) failed, %u completed by the device before the reset\n",
 			 vdev->disk->disk_name, failed, completed);
 	}
+	mutex_unlock(&vdev->mutex);
 
 	spin_lock_irq(&vdev->config_lock);
 	vdev->resets++;
 	vdev->reset_pending = false;
 	spin_unlock_irq(&vdev->config_lock);
-	/* 6. Let requests flow again. */
-	blk_mq_unquiesce_queue(rq_q);
+	/*
+	 * 6. Let requests flow again: restart the hardware queues stopped on
+	 *    a full or broken ring first, so that unquiescing runs them all.
+	 */
 	blk_mq_start_stopped_hw_queues(rq_q, true);
+	blk_mq_unquiesce_queue(rq_q);
 }
 
 /* ---- Probe: the initialisation handshake (§3.1.1, legacy §3.1.2) ----- */
@@ -688,6 +784,8 @@ static unsigned int vrb_pci_num_queues(struct vrb_dev *vdev)
 		n = min(n, vrb_param_num_queues);
 	return n;
 }
+
+static void vrb_pci_teardown(struct vrb_dev *vdev, bool failed);
 
 static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -714,6 +812,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev->pdev = pdev;
 	vdev->index = -1;
 	spin_lock_init(&vdev->config_lock);
+	mutex_init(&vdev->mutex);
 	INIT_WORK(&vdev->config_work, vrb_pci_config_work);
 	INIT_WORK(&vdev->reset_work, vrb_pci_reset_work);
 	pci_set_drvdata(pdev, vdev);
@@ -792,14 +891,49 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = vrb_blk_probe(vdev);
 	if (err)
 		goto out_reset;
-
+	/*
+	 * Those partition reads may time out: resets are enabled first (a
+	 * reset now gives the device up, see vrb_pci_reset_work()), so that
+	 * probe cannot wait forever on a device that stopped answering.
+	 */
 	spin_lock_irq(&vdev->config_lock);
-	vdev->config_enabled = true;
 	vdev->resets_enabled = true;
 	spin_unlock_irq(&vdev->config_lock);
+	err = vrb_blk_add_disk(vdev);
+	if (err)
+		goto out_destroy;
+
+	/*
+	 * The disk is live, and owns vdev.  Config changes that came while
+	 * it was being added are replayed now.
+	 */
+	spin_lock_irq(&vdev->config_lock);
+	vdev->live = true;
+	vdev->config_enabled = true;
+	if (vdev->config_pending)
+		queue_work(vrb_wq, &vdev->config_work);
+	vdev->config_pending = false;
+	spin_unlock_irq(&vdev->config_lock);
+	/* A reset that ran during probe may have given the device up. */
+	flush_work(&vdev->reset_work);
+	if (READ_ONCE(vdev->dead)) {
+		dev_err(dev, "%s: probe failed: the device failed while the disk was added\n",
+			vdev->disk->disk_name);
+		vrb_pci_teardown(vdev, true);
+		return -EIO;
+	}
 	vrb_dbg_add_dev(vdev);
 	return 0;
 
+out_destroy:
+	spin_lock_irq(&vdev->config_lock);
+	vdev->resets_enabled = false;
+	spin_unlock_irq(&vdev->config_lock);
+	cancel_work_sync(&vdev->reset_work);
+	vrb_pci_reset(vdev);
+	vrb_pci_free_irqs(vdev);
+	vrb_blk_destroy(vdev);
+	goto out_del_queues;
 out_reset:
 	vrb_pci_reset(vdev);
 	vrb_pci_free_irqs(vdev);
@@ -816,6 +950,7 @@ out_release:
 out_disable:
 	pci_disable_device(pdev);
 out_free_vdev:
+	mutex_destroy(&vdev->mutex);
 	kfree(vdev);
 	return err;
 }
@@ -823,19 +958,26 @@ out_free_vdev:
 /*
  * Teardown, in the exact mirror order of probe:
  *  1. stop config interrupts from queueing work, and wait for the work;
- *  2. if the device is already gone (surprise removal: its registers read
- *     all-ones), fail what is in flight: it will never complete;
+ *  2. if the device is already gone (surprise removal: even its config
+ *     space reads all-ones), stop resets and fail, by tag, every request
+ *     blk-mq handed us: none will ever complete; requests parked on a
+ *     hardware queue stopped because the ring was full are restarted,
+ *     and fail as soon as they are dispatched;
  *  3. remove the disk: blk-mq drains every request, none is in flight.
  *     A request that hangs meanwhile still times out and is failed by a
  *     reset, so this cannot wait forever; then stop resets;
- *  4. reset the device: it stops touching the rings;
- *  5. free the interrupts (MSI-X vectors are unrouted first);
- *  6. free the disk, the tag set and the per-request pools, then the rings;
- *  7. give the PCI resources back.
+ *  4. the transport goes: fds still open on the disk get -ENXIO from now
+ *     on; reset the device (it stops touching the rings), free the
+ *     interrupts (MSI-X vectors are unrouted first), the tag set and the
+ *     per-request pools, then the rings, and give the PCI resources back;
+ *     @failed: say FAILED to the device (§3.1.1), when probe gives up;
+ *  5. drop our reference to the disk: with the last one (perhaps an fd
+ *     closed later) go the disk and vdev (vrb_blk_free_disk()).
  */
-static void vrb_pci_remove(struct pci_dev *pdev)
+static void vrb_pci_teardown(struct vrb_dev *vdev, bool failed)
 {
-	struct vrb_dev *vdev = pci_get_drvdata(pdev);
+	struct pci_dev *pdev = vdev->pdev;
+	struct request_queue *rq_q = vdev->disk->queue;
 	unsigned int completed;
 
 	spin_lock_irq(&vdev->config_lock);
@@ -846,12 +988,17 @@ static void vrb_pci_remove(struct pci_dev *pdev)
 
 	if (!pci_device_is_present(pdev)) {
 		dev_warn(&pdev->dev, "device gone: failing I/O in flight\n");
+		spin_lock_irq(&vdev->config_lock);
+		vdev->resets_enabled = false;
+		spin_unlock_irq(&vdev->config_lock);
+		cancel_work_sync(&vdev->reset_work);
 		WRITE_ONCE(vdev->dead, true);
 		blk_mark_disk_dead(vdev->disk);
-		blk_mq_quiesce_queue(vdev->disk->queue);
+		blk_mq_quiesce_queue(rq_q);
 		vrb_pci_sync_irqs(vdev);
 		vrb_blk_fail_inflight(vdev, &completed);
-		blk_mq_unquiesce_queue(vdev->disk->queue);
+		blk_mq_start_stopped_hw_queues(rq_q, true);
+		blk_mq_unquiesce_queue(rq_q);
 	}
 	vrb_blk_remove(vdev);
 	spin_lock_irq(&vdev->config_lock);
@@ -859,15 +1006,28 @@ static void vrb_pci_remove(struct pci_dev *pdev)
 	spin_unlock_irq(&vdev->config_lock);
 	cancel_work_sync(&vdev->reset_work);
 
+	mutex_lock(&vdev->mutex);
+	vdev->removed = true;
 	vrb_pci_reset(vdev);
 	vrb_pci_free_irqs(vdev);
 	vrb_blk_cleanup(vdev);
 	vrb_pci_del_queues(vdev);
 	kfree(vdev->queues);
+	vdev->queues = NULL;
+	if (failed)
+		vrb_pci_add_status(vdev, VRB_STATUS_FAILED);
 	pci_iounmap(pdev, vdev->ioaddr);
+	vdev->ioaddr = NULL;
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);
-	kfree(vdev);
+	mutex_unlock(&vdev->mutex);
+
+	put_disk(vdev->disk);
+}
+
+static void vrb_pci_remove(struct pci_dev *pdev)
+{
+	vrb_pci_teardown(pci_get_drvdata(pdev), false);
 }
 
 /*
@@ -891,6 +1051,9 @@ static int __init vrb_init(void)
 {
 	int err;
 
+	vrb_wq = alloc_workqueue(VRB_NAME, WQ_MEM_RECLAIM, 0);
+	if (!vrb_wq)
+		return -ENOMEM;
 	vrb_dbg_init();
 	err = vrb_blk_init();
 	if (err)
@@ -904,6 +1067,7 @@ out_blk:
 	vrb_blk_exit();
 out_dbg:
 	vrb_dbg_exit();
+	destroy_workqueue(vrb_wq);
 	return err;
 }
 
@@ -912,6 +1076,7 @@ static void __exit vrb_exit(void)
 	pci_unregister_driver(&vrb_pci_driver);
 	vrb_blk_exit();
 	vrb_dbg_exit();
+	destroy_workqueue(vrb_wq);
 }
 
 module_init(vrb_init);

@@ -16,6 +16,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/interrupt.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -173,8 +174,10 @@ struct vrb_queue {
  * enum vrb_irq_mode - how the device interrupts us
  * @VRB_IRQ_NONE: not set up yet.
  * @VRB_IRQ_MSIX: one MSI-X vector for config changes and one per queue.
- * @VRB_IRQ_MSIX_SHARED: one MSI-X vector for everything.
- * @VRB_IRQ_INTX: the legacy INTx line, possibly shared.
+ * @VRB_IRQ_MSIX_SHARED: one MSI-X vector for config changes and one shared
+ *			 by all queues (the ISR is not read: with MSI-X the
+ *			 device need not set it, §4.1.4.5).
+ * @VRB_IRQ_INTX: the legacy INTx line, possibly shared; the ISR says why.
  */
 enum vrb_irq_mode {
 	VRB_IRQ_NONE,
@@ -194,23 +197,37 @@ enum vrb_irq_mode {
  * @queues: @nvqs queues.
  * @tag_set: blk-mq tag set, one hardware queue per virtqueue.
  * @disk: the gendisk, "vringblk<index>".
- * @index: number in the disk name, from an ida.
- * @ring_size: size of queue 0 as reported by the device.
+ * @index: number in the disk name, from an ida; freed with the disk.
+ * @ring_size: size of the smallest queue as reported by the device.
  * @max_data_segs: data segments per request.
  * @indir_max: entries of each indirect table, 0 without INDIRECT_DESC.
  * @max_discard_segs: ranges per discard / write-zeroes request.
  * @slot_size: bytes of one request's slot (struct vrb_slot).
  * @indir_off: offset of the indirect table inside a slot.
- * @config_lock: protects @config_enabled, @resets_enabled,
- *		 @reset_pending and @reset_reason.
+ * @config_lock: protects @config_enabled, @config_pending, @live,
+ *		 @resets_enabled, @reset_pending and @reset_reason.
  * @config_enabled: config interrupts may queue @config_work.
+ * @config_pending: a config interrupt came while @config_enabled was
+ *		    false (during probe): replayed once it is true.
  * @config_work: re-reads the configuration after a config interrupt.
+ * @live: probe is over; before, a reset gives the device up (probe fails).
  * @resets_enabled: vrb_pci_schedule_reset() may queue @reset_work.
  * @reset_pending: @reset_work is queued or running.
  * @reset_reason: why, for the log.
  * @reset_work: resets the device and rebuilds its rings.
  * @resets: resets done so far.
  * @dead: the device is gone or could not be recovered: fail all I/O.
+ * @mutex: protects @removed and @writeback, and serializes what writes
+ *	   the device's writeback byte (cache_type, the reset) with each
+ *	   other and with the block device operations that read registers.
+ * @removed: the transport is gone (remove ran): @ioaddr and @queues are
+ *	     no more; the block device operations of fds still open on the
+ *	     disk answer -ENXIO.  struct vrb_dev itself lives until the
+ *	     gendisk's last reference (vrb_blk_free_disk()).
+ * @writeback: the write cache mode the block layer was told (FLUSH or
+ *	       not); the device is put back in it after every reset.
+ * @isr_reads: ISR register reads by the INTx handler (debugfs "irq").
+ * @irq_name: name of the queues' shared MSI-X vector in /proc/interrupts.
  * @dbg_dir: this device's debugfs directory.
  */
 struct vrb_dev {
@@ -230,15 +247,22 @@ struct vrb_dev {
 	unsigned int max_discard_segs;
 	size_t slot_size;
 	size_t indir_off;
-	spinlock_t config_lock;	/* config_enabled; irq and process */
+	spinlock_t config_lock;	/* see above; irq and process context */
 	bool config_enabled;
+	bool config_pending;
 	struct work_struct config_work;
+	bool live;
 	bool resets_enabled;
 	bool reset_pending;
 	const char *reset_reason;
 	struct work_struct reset_work;
 	unsigned int resets;
 	bool dead;
+	struct mutex mutex;	/* removed, writeback; process context */
+	bool removed;
+	bool writeback;
+	u64 isr_reads;
+	char irq_name[40];
 	struct dentry *dbg_dir;
 };
 
@@ -324,9 +348,12 @@ static inline void vrb_pci_notify(struct vrb_dev *vdev, u16 index)
 
 /* vrb_blk.c: the block device. */
 int vrb_blk_probe(struct vrb_dev *vdev);
+int vrb_blk_add_disk(struct vrb_dev *vdev);
+void vrb_blk_destroy(struct vrb_dev *vdev);
 void vrb_blk_remove(struct vrb_dev *vdev);
 void vrb_blk_cleanup(struct vrb_dev *vdev);
 void vrb_blk_config_changed(struct vrb_dev *vdev);
+void vrb_blk_restore_cache(struct vrb_dev *vdev);
 void vrb_blk_complete_queue(struct vrb_queue *q);
 unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev,
 				   unsigned int *completed);
@@ -335,8 +362,10 @@ void vrb_blk_exit(void);
 
 /* vrb_pci.c: the device lifecycle, and parameters shared with vrb_blk.c. */
 void vrb_pci_schedule_reset(struct vrb_dev *vdev, const char *why);
+extern struct workqueue_struct *vrb_wq;
 extern unsigned int vrb_param_queue_depth;
 extern unsigned int vrb_param_num_queues;
+extern unsigned int vrb_param_io_timeout;
 extern bool vrb_param_batch_kicks;
 
 /* vrb_debugfs.c, with stubs so callers need no #ifdef. */

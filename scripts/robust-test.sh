@@ -189,14 +189,13 @@ sc_held_fd() {
 	on_wait[unplug]=host_unplug
 }
 
-# Throttled during probe: to a standstill, then to 2 KiB/s while the host
-# grows the disk.
+# Throttled to a standstill during probe, twice; the second time the
+# host grows the disk meanwhile.
 sc_probe_stall() {
 	disk d0 $((64 * MiB)) vd0
 	expect resize_to=$((96 * MiB))
 	on_wait[throttle-on]=host_throttle_on
 	on_wait[throttle-off]=host_throttle_off
-	on_wait[throttle-slow]=host_throttle_slow
 	on_wait[resize]=host_resize
 }
 
@@ -303,7 +302,6 @@ throttle() {
 }
 host_throttle_on() { throttle 1; }
 host_throttle_off() { throttle 0; }
-host_throttle_slow() { throttle 2048; }
 
 # host_cache WRITEBACK: QEMU's own view of drive d0's write cache
 # (query-block: inserted.cache.writeback) is WRITEBACK (true or false).
