@@ -51,17 +51,20 @@ mapfile -t FILES < <(cd "$TESTS" && ls -- *.litmus)
 # ---- the model and herd7 ---------------------------------------------
 
 MODEL=$VRB_CACHE/lkmm/linux-source-6.1/tools/memory-model
-if [ ! -f "$MODEL/linux-kernel.cfg" ]; then
+get_model() {
+	local tmp
+	[ -f "$MODEL/linux-kernel.cfg" ] && return 0
 	vrb_log "extracting tools/memory-model from linux-source-6.1 (once)"
-	tmp=$(mktemp -d "$VRB_CACHE/lkmm.XXXXXX")
+	mkdir -p "$VRB_CACHE/lkmm" || return 1
+	tmp=$(mktemp -d "$VRB_CACHE/lkmm/tmp.XXXXXX") || return 1
 	tar -xf /usr/src/linux-source-6.1.tar.xz -C "$tmp" \
-		linux-source-6.1/tools/memory-model
-	mkdir -p "$VRB_CACHE/lkmm"
+		linux-source-6.1/tools/memory-model || { rm -rf "$tmp"; return 1; }
 	# Another run may have finished first: keep its copy then.
 	mv -T "$tmp/linux-source-6.1" "$VRB_CACHE/lkmm/linux-source-6.1" 2>/dev/null ||
 		true
 	rm -rf "$tmp"
-fi
+	[ -f "$MODEL/linux-kernel.cfg" ]
+}
 
 OUT=build/litmus
 rm -rf "$OUT"
@@ -69,9 +72,14 @@ mkdir -p "$OUT"
 
 # Run herd7 on every test in one chroot session: the model and the tests
 # are copied into the chroot's /tmp (small text files), the outputs copied
-# back to $OUT/<test>.out.
+# back to $OUT/<test>.out.  Anything missing on the way fails every case
+# below, with the reason here.
 herd_ok=0
-if root=$(vrb_chroot sid herdtools7); then
+if ! get_model; then
+	vrb_log "no LKMM: extracting it from /usr/src/linux-source-6.1.tar.xz failed"
+elif ! root=$(vrb_chroot sid herdtools7); then
+	vrb_log "no sid chroot with herd7 (see $VRB_CACHE/chroot/sid.log)"
+else
 	work=$(mktemp -d "$root/tmp/vringblk-litmus.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
 	cp -a "$MODEL" "$work/model"
@@ -84,9 +92,9 @@ if root=$(vrb_chroot sid herdtools7); then
 		herd_ok=1
 		cp "$work"/tests/*.out "$OUT/"
 		vrb_log "$(vrb_chroot_run sid herd7 -version 2>/dev/null | head -n 1 | sed 's/^/herd7 /; s/,.*//')"
+	else
+		vrb_log "herd7 did not run in the sid chroot"
 	fi
-else
-	vrb_log "no sid chroot with herd7 (see $VRB_CACHE/chroot/sid.log)"
 fi
 
 # ---- the quoted code ---------------------------------------------------
