@@ -12,8 +12,9 @@
 # declares "Result: Never" for the bad outcome, and broken copies (a
 # barrier removed or weakened) which declare "Result: Sometimes".
 #
-#   scripts/litmus.sh          check every test and docs/barriers.md
-#   scripts/litmus.sh --doc    regenerate docs/barriers.md first
+#   scripts/litmus.sh          check every test and the documents
+#   scripts/litmus.sh --doc    regenerate docs/barriers.md and the
+#                              walkthrough's barrier section first
 #
 # One case per .litmus file: PASS if herd7's "Observation" is the file's
 # "Result:", herd7 raised no flag (a data race makes the result
@@ -21,10 +22,17 @@
 # after a "FILE, FUNCTION():" line) is still in that function, in that
 # order: a test that no longer models the code fails.  herd7's comments
 # nest like OCaml's, so a "(*" in a quoted line is written "( *".
-# One more case, doc/barriers: docs/barriers.md is what
-# docs/barriers.md.in gives with herd7's output of now, and the template
-# shows every test.  Ends with "litmus: N passed, N failed"; exit status 1
-# on any failure.  A herd7 that cannot run fails every case.
+# Three more cases:
+#   code/barrier-comments  every labelled barrier in mod/ and kunit/ has
+#                          a test, and the ring's and the simulated
+#                          device's comments name it;
+#   doc/barriers           docs/barriers.md is what docs/barriers.md.in
+#                          gives with herd7's output of now, and shows
+#                          every test;
+#   doc/walkthrough        so is the barrier section of
+#                          docs/walkthrough.md(.in).
+# Ends with "litmus: N passed, N failed"; exit status 1 on any failure.
+# A herd7 that cannot run fails every case.
 #
 # herd7 (herdtools7) is packaged in Debian sid only: it runs in the
 # project's cached sid chroot (lib/chroot.sh; ~2 min to create, once).
@@ -186,6 +194,55 @@ for f in "${FILES[@]}"; do
 		result OK "$name" "$got, as declared"
 	fi
 done
+
+# ---- the barrier comments ----------------------------------------------
+
+# Every "Barrier X (for pairing)" comment in mod/ and kunit/ is of a label
+# some test proves (declares Never, title "Barrier X: "), and in the ring
+# and the simulated device, whose comments are the pairs' reference, names
+# such a test that exists: a new labelled barrier without a test, or a
+# renamed test, fails here.  (mod/vrb_debugfs.c's Barrier C comments are
+# one-line comments; barrier-C-complete.litmus quotes their code instead.)
+NAMING=" mod/vrb_vq.c kunit/fake_dev.c "
+comments_problem=$(for src in mod/*.c kunit/*.c; do
+	awk -v src="$src" '
+		/Barrier [A-Z] \(for pairing\)/ {
+			match($0, /Barrier [A-Z]/); label = substr($0, RSTART + 8, 1)
+			at = FNR; named = ""; open = 1
+		}
+		open {
+			l = $0
+			while (match(l, /kunit\/litmus\/[A-Za-z0-9+-]+\.litmus/)) {
+				named = named " " substr(l, RSTART, RLENGTH)
+				l = substr(l, RSTART + RLENGTH)
+			}
+		}
+		open && /\*\// {
+			n = split(named, t, " ")
+			if (n == 0)
+				print src ":" at " " label " -"
+			for (i = 1; i <= n; i++)
+				print src ":" at " " label " " t[i]
+			open = 0
+		}' "$src"
+done | while read -r where label test; do
+	if [ "$test" = - ] && [[ $NAMING != *" ${where%%:*} "* ]]; then
+		grep -lqx ' \* Result: Never' "$TESTS"/barrier-"$label"-*.litmus 2>/dev/null ||
+			echo "$where: no kunit/litmus/ test proves Barrier $label"
+	elif [ "$test" = - ]; then
+		echo "$where: Barrier $label names no kunit/litmus/ test"
+	elif [ ! -f "$test" ]; then
+		echo "$where: $test does not exist"
+	elif ! grep -qx ' \* Result: Never' "$test" ||
+		! grep -q "^ \* Barrier $label: " "$test"; then
+		echo "$where: $test does not prove Barrier $label"
+	fi
+done | head -n 1)
+if [ -z "$comments_problem" ]; then
+	result OK code/barrier-comments "every labelled barrier has its test"
+else
+	result FAIL code/barrier-comments "$comments_problem"
+fi
 
 # ---- docs/barriers.md ----------------------------------------------------
 
