@@ -14,6 +14,9 @@
 #   make trace-demo      regenerate docs/walkthrough.md from a real run
 #   make bench           vringblk vs virtio_blk on the same device
 #   make robust          timeouts, unplug, unbind, injected errors, hostile device
+#   make litmus          herd7 proves the ring's barriers (kunit/litmus/)
+#   make litmus-doc      the same, regenerating docs/barriers.md and the
+#                        walkthrough's barrier section first
 #
 # KDIR defaults to the running kernel's build directory when it has one,
 # else to the newest installed kernel headers (the guest kernel here).
@@ -25,7 +28,7 @@ KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR)) \
 PROJECT := $(CURDIR)
 
 .PHONY: all modules clean lint kunit demo check guest-test dkms-test deps \
-	trace-demo bench robust check-long
+	trace-demo bench robust check-long litmus litmus-doc
 
 all: modules
 
@@ -63,6 +66,12 @@ bench:
 
 robust:
 	scripts/robust-test.sh
+
+litmus:
+	scripts/litmus.sh
+
+litmus-doc:
+	scripts/litmus.sh --doc
 
 check:
 	scripts/check.sh

@@ -17,7 +17,7 @@
  * mod/vrb_vq.c ("Barrier A" ... "Barrier D").  In the tests both sides
  * run on one thread, so the barriers document the protocol more than
  * they order anything; they are the same ones a device on another CPU
- * would need.
+ * would need, as the litmus tests in kunit/litmus/ prove (`make litmus`).
  */
 #include <linux/bitmap.h>
 #include <linux/kernel.h>
@@ -422,7 +422,8 @@ unsigned int fake_dev_take(struct fake_dev *dev, unsigned int max)
 	/*
 	 * Barrier A (for pairing): read avail->idx before the ring entries
 	 * and descriptors it covers.  Pairs with the driver's virt_wmb()
-	 * between writing them and incrementing avail->idx.
+	 * between writing them and incrementing avail->idx.  Proved by
+	 * kunit/litmus/barrier-A-publish.litmus.
 	 */
 	virt_rmb();
 
@@ -641,6 +642,8 @@ bool fake_dev_publish(struct fake_dev *dev)
 	 * Barrier C (for pairing): the used elements must be visible before
 	 * the used->idx that covers them.  Pairs with the driver's
 	 * virt_rmb() between reading used->idx and reading the elements.
+	 * Proved by kunit/litmus/barrier-C-complete.litmus, and for the
+	 * status byte by kunit/litmus/barrier-C-status.litmus.
 	 */
 	virt_wmb();
 	WRITE_ONCE(dev->used->idx, dev->used_idx);
@@ -651,7 +654,8 @@ bool fake_dev_publish(struct fake_dev *dev)
 	 * whether the driver wants an interrupt, or a driver re-enabling
 	 * interrupts could miss this completion while we miss its request.
 	 * Pairs with the driver's virt_mb() between writing avail->flags /
-	 * used_event and re-reading used->idx.
+	 * used_event and re-reading used->idx.  Proved by
+	 * kunit/litmus/barrier-D-reenable.litmus.
 	 */
 	virt_mb();
 
@@ -716,7 +720,8 @@ bool fake_dev_set_no_notify(struct fake_dev *dev, bool no_notify)
 	/*
 	 * Barrier B (for pairing): the flags must be visible before we
 	 * re-read avail->idx.  Pairs with the driver's virt_mb() between
-	 * writing avail->idx and reading used->flags.
+	 * writing avail->idx and reading used->flags.  Proved by
+	 * kunit/litmus/barrier-B-kick.litmus.
 	 */
 	virt_mb();
 	return READ_ONCE(dev->avail->idx) != dev->last_avail_idx;
@@ -736,7 +741,8 @@ bool fake_dev_set_avail_event(struct fake_dev *dev, u16 event)
 	/*
 	 * Barrier B (for pairing): avail_event must be visible before we
 	 * re-read avail->idx.  Pairs with the driver's virt_mb() between
-	 * writing avail->idx and reading avail_event.
+	 * writing avail->idx and reading avail_event.  Proved by
+	 * kunit/litmus/barrier-B-kick.litmus.
 	 */
 	virt_mb();
 	return READ_ONCE(dev->avail->idx) != dev->last_avail_idx;

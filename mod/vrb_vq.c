@@ -13,7 +13,9 @@
  * (QEMU's I/O thread) looking at normal cacheable memory, so SMP barriers
  * are what is needed even on a uniprocessor guest.  Each barrier carries a
  * label ("Barrier A" ... "Barrier D"); the simulated device in kunit/
- * carries the same label on the barrier it pairs with.
+ * carries the same label on the barrier it pairs with, and each pair is
+ * proved by a litmus test in kunit/litmus/ that herd7 checks against the
+ * Linux-kernel memory model (`make litmus`, docs/barriers.md).
  *
  * Nothing in here sleeps and nothing takes a lock: the caller serializes
  * every call on one queue (the module holds the queue's spinlock).
@@ -265,7 +267,8 @@ static __always_inline void vrb_vq_publish(struct vrb_vq *vq, u16 head,
 	 * Barrier A (for pairing): the descriptors and the ring entry must be
 	 * visible before the index that tells the device they exist
 	 * (§2.7.13.3.1).  Pairs with the device's read barrier between
-	 * reading avail->idx and reading the entries it covers.
+	 * reading avail->idx and reading the entries it covers.  Proved by
+	 * kunit/litmus/barrier-A-publish.litmus.
 	 */
 	virt_wmb();
 	vq->avail_idx_shadow++;
@@ -455,7 +458,7 @@ bool vrb_vq_kick_prepare(struct vrb_vq *vq)
 	 * read a stale "don't kick" while it goes to sleep not having seen
 	 * our new index (§2.7.13.4.1).  Pairs with the device's full barrier
 	 * between publishing avail_event / used->flags and re-reading
-	 * avail->idx.
+	 * avail->idx.  Proved by kunit/litmus/barrier-B-kick.litmus.
 	 */
 	virt_mb();
 
@@ -573,7 +576,10 @@ int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len)
 	/*
 	 * Barrier C (for pairing): read used->idx before the elements it
 	 * covers.  Pairs with the device's write barrier between writing a
-	 * used element and incrementing used->idx.
+	 * used element and incrementing used->idx.  Proved by
+	 * kunit/litmus/barrier-C-complete.litmus; the status byte, written
+	 * before the element and read after it, perhaps on another CPU, by
+	 * kunit/litmus/barrier-C-status.litmus.
 	 */
 	virt_rmb();
 
@@ -622,6 +628,7 @@ int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len)
 		 * Barrier D (for pairing): publish used_event before the next
 		 * read of used->idx.  Pairs with the device's full barrier
 		 * between incrementing used->idx and reading used_event.
+		 * Proved by kunit/litmus/barrier-D-reenable.litmus.
 		 */
 		virt_mb();
 	}
@@ -672,7 +679,8 @@ static bool vrb_vq_arm(struct vrb_vq *vq, u16 used_event)
 	 * the device made just before seeing the request would be neither
 	 * interrupted for nor seen here: a lost completion (§2.7.14).
 	 * Pairs with the device's full barrier between incrementing
-	 * used->idx and reading avail->flags / used_event.
+	 * used->idx and reading avail->flags / used_event.  Proved by
+	 * kunit/litmus/barrier-D-reenable.litmus.
 	 */
 	virt_mb();
 

@@ -3,9 +3,10 @@
 #
 # check.sh - `make check`: every test of the project, in the order a
 # reader would want them: lint, the module build, the ring's KUnit suites
-# (plain and under KASAN), the in-guest tests over the device matrix, the
-# robustness scenarios (short forms; LONG=1 for the long ones), the
-# walkthrough's trace check, DKMS, the benchmark's smoke run.  Each stage
+# (plain and under KASAN), the barriers' litmus tests (herd7), the
+# in-guest tests over the device matrix, the robustness scenarios (short
+# forms; LONG=1 for the long ones), the walkthrough's trace check, DKMS,
+# the benchmark's smoke run.  Each stage
 # prints its own "<stage>: N passed, N failed" line; this script adds
 # them up and ends with one line
 #
@@ -69,6 +70,9 @@ stage lint scripts/lint.sh
 stage build build_module
 stage kunit scripts/kunit.sh
 stage kunit-kasan env KASAN=1 scripts/kunit.sh
+# The barriers: herd7 and the Linux-kernel memory model (a few seconds,
+# once the sid chroot exists).
+stage litmus scripts/litmus.sh
 stage guest scripts/guest-test.sh --no-build
 stage robust scripts/robust-test.sh --no-build
 stage trace-demo scripts/trace-demo.sh --check
