@@ -461,8 +461,16 @@ static __always_inline unsigned int vrb_blk_drain_used(struct vrb_queue *q)
 			       q->vq.last_used_idx);
 		trace_vrb_free(vdev->index, q->index, q->vq.last_id,
 			       q->vq.last_ndescs, q->vq.num_free);
-		/* len is not trusted: the status byte tells. */
-		if (likely(!blk_should_fake_timeout(rq->q)))
+		/*
+		 * len is not trusted: the status byte tells.  The block
+		 * layer's fault injection may drop the completion (as may
+		 * debugfs, q->drop): the request then stays in flight
+		 * without a chain, until its timeout; the reset finds it by
+		 * its tag.
+		 */
+		if (unlikely(q->drop))
+			q->drop = false;
+		else if (likely(!blk_should_fake_timeout(rq->q)))
 			blk_mq_complete_request(rq);
 		done++;
 	}

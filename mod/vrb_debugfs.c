@@ -382,6 +382,7 @@ static const char *const vrb_dbg_inject_names[VRB_INJECT_MAX] = {
 	[VRB_INJECT_LEN] = "len",
 	[VRB_INJECT_STATUS] = "status",
 	[VRB_INJECT_LOST_IRQ] = "lost_irq",
+	[VRB_INJECT_DROPPED] = "dropped",
 };
 
 /**
@@ -452,6 +453,9 @@ bool vrb_dbg_inject(struct vrb_queue *q)
 	case VRB_INJECT_LOST_IRQ:
 		lost = true;
 		break;
+	case VRB_INJECT_DROPPED:
+		q->drop = true;		/* see vrb_blk_drain_used() */
+		break;
 	}
 	dev_warn(&q->vdev->pdev->dev, "vq%u: injected '%s' at used idx %u\n",
 		 q->index, vrb_dbg_inject_names[q->inject], vq->last_used_idx);
@@ -494,7 +498,7 @@ static ssize_t vrb_dbg_inject_write(struct file *file,
 	}
 	if (i < 0) {
 		dev_err(&q->vdev->pdev->dev,
-			"inject: expected none, id_range, non_head, duplicate, idx_jump, len or status\n");
+			"inject: expected none, id_range, non_head, duplicate, idx_jump, len, status, lost_irq or dropped\n");
 		return -EINVAL;
 	}
 	WRITE_ONCE(q->inject, i);

@@ -791,6 +791,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct vrb_dev *vdev;
+	bool pending;
 	int err;
 
 	/* Legacy (transitional) devices have revision 0 (§4.1.2.3). */
@@ -910,10 +911,14 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_irq(&vdev->config_lock);
 	vdev->live = true;
 	vdev->config_enabled = true;
-	if (vdev->config_pending)
+	pending = vdev->config_pending;
+	if (pending)
 		queue_work(vrb_wq, &vdev->config_work);
 	vdev->config_pending = false;
 	spin_unlock_irq(&vdev->config_lock);
+	if (pending)
+		dev_info(dev, "%s: the configuration changed while the disk was added: reading it again\n",
+			 vdev->disk->disk_name);
 	/* A reset that ran during probe may have given the device up. */
 	flush_work(&vdev->reset_work);
 	if (READ_ONCE(vdev->dead)) {

@@ -72,6 +72,9 @@ struct vrb_dev;
  * @VRB_INJECT_STATUS: status byte left unwritten.
  * @VRB_INJECT_LOST_IRQ: the interrupt for the next used element is lost
  *			 (its handler does nothing), as under TCG.
+ * @VRB_INJECT_DROPPED: the next used element is taken off the ring but its
+ *			request not completed, as the block layer's fault
+ *			injection (fail_io_timeout) drops a completion.
  * @VRB_INJECT_MAX: number of values.
  */
 enum vrb_inject {
@@ -83,6 +86,7 @@ enum vrb_inject {
 	VRB_INJECT_LEN,
 	VRB_INJECT_STATUS,
 	VRB_INJECT_LOST_IRQ,
+	VRB_INJECT_DROPPED,
 	VRB_INJECT_MAX,
 };
 
@@ -151,6 +155,7 @@ struct vrb_chunk {
  * @irq_name: name shown in /proc/interrupts.
  * @dbg_dir: this queue's debugfs directory.
  * @inject: armed enum vrb_inject, consumed by the next completion.
+ * @drop: the next used element's request is not completed (injected).
  */
 struct vrb_queue {
 	spinlock_t lock;		/* see above: vq, stats, stopped */
@@ -168,6 +173,7 @@ struct vrb_queue {
 	char irq_name[40];
 	struct dentry *dbg_dir;
 	int inject;
+	bool drop;
 } ____cacheline_aligned_in_smp;
 
 /**

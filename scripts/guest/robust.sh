@@ -1516,11 +1516,11 @@ s_badinput() {
 			check_stats_kept
 	done
 	vrb_check stats/accepts-0 check_stats_zero "$disk0"
-	# debugfs inject: only the seven names.
+	# debugfs inject: only the names it lists.
 	for v in bogus ID_RANGE id_range2 lenx "" "$long_value"; do
 		vrb_check "inject/rejects-$(label "$v")" bad_write \
 			"$DBG/$disk0/vq0/inject" "$v" \
-			"inject: expected none, id_range, non_head, duplicate, idx_jump, len or status" \
+			"inject: expected none, id_range, non_head, duplicate, idx_jump, len, status, lost_irq or dropped" \
 			check_inject_none
 	done
 	vrb_check inject/accepts-len-then-none check_inject_arm_disarm
@@ -1756,6 +1756,7 @@ s_probe_stall() {
 	vrb_check stalled-device/disk-works fio_verify "$dev0" 4m 4m
 	vrb_check rmmod vrb_unload
 	host_do throttle-on.2 || return 0
+	dmesg_mark
 	vrb_check config-irq-during-probe/replayed config_during_probe
 	vrb_check config-irq-during-probe/disk-works fio_verify "$dev0" 70m 4m
 	vrb_check rmmod-again vrb_unload
@@ -1813,7 +1814,8 @@ config_during_probe() {
 	host throttle-off.2 >/tmp/host.out 2>&1 || { cat /tmp/host.out; rc=1; }
 	bg_ends insmod 60 || return 1
 	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
-	[ "$rc" = 0 ] && wait_size "$want"
+	[ "$rc" = 0 ] && wait_size "$want" &&
+	dmesg_has "$disk0: the configuration changed while the disk was added"
 }
 
 # ---- reset_state: what a reset must keep (items 3 and 5) ----------------------
@@ -1840,8 +1842,39 @@ s_reset_state() {
 	vrb_check cache-mode-survives-reset-2/host host_do cache-wb
 	vrb_check cache-write-racing-resets/not-lost cache_racing_resets
 	vrb_check cache-write-racing-resets/host host_do cache-wt.3
+	vrb_check completion-dropped-by-block-layer/request-ends-once \
+		check_dropped
 	vrb_check data-intact check_pattern "$dev0"
 	vrb_check rmmod vrb_unload
+}
+
+# check_dropped: the next completion is taken off the ring but not handed
+# to blk-mq (debugfs "inject dropped", what fail_io_timeout does in the
+# block layer).  The request is still in flight without a chain: its
+# timeout re-kicks, then resets, and the reset must find it by its tag and
+# fail it, once; a reset that walked the ring would not see it and the
+# timeouts and resets would go on forever.
+check_dropped() {
+	local t0 t1 rc=0 tmo=2000
+	set_io_timeout "$tmo" >/dev/null || return 1
+	dmesg_mark
+	echo dropped >"$DBG/$disk0/vq0/inject" || return 1
+	t0=$(now_ms)
+	bg_start drop dd if="$dev0" of=/dev/null bs=4k count=1 skip=11 \
+		iflag=direct status=none
+	bg_wait drop 20 || rc=$?
+	t1=$(now_ms)
+	set_io_timeout 30000 >/dev/null
+	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
+	echo "dd: status $rc after $((t1 - t0)) ms: $(cat /tmp/drop.out)"
+	[ "$rc" != 124 ] || { echo "the read never ended"; return 1; }
+	[ "$rc" != 0 ] || { echo "the read succeeded: was the completion dropped?"; return 1; }
+	grep -q 'Input/output error' /tmp/drop.out || return 1
+	[ $((t1 - t0)) -ge $((2 * tmo - 200)) ] ||
+		{ echo "ended before two io_timeouts"; return 1; }
+	dmesg_has "vq0: injected 'dropped'" &&
+	expect_eq "resets" "$(dmesg_new | grep -c "$disk0: reset done")" 1 &&
+	dmesg_has "$disk0: reset done, 1 request\\(s\\) failed"
 }
 
 set_cache() {
