@@ -308,6 +308,7 @@ static int vrb_dbg_rings_show(struct seq_file *m, void *v)
 	spin_lock_irqsave(&q->lock, flags);
 	avail_idx = vq->avail_idx_shadow;
 	used_idx = READ_ONCE(vq->used->idx);		/* device writes */
+	/* As in vrb_vq_get_used(): kunit/litmus/barrier-C-complete.litmus */
 	virt_rmb();	/* Barrier C (for pairing): idx before elements */
 	for (i = 0; i < n; i++) {
 		avail[i] = vq->avail->ring[(u16)(avail_idx - n + i) & mask];
@@ -408,6 +409,7 @@ bool vrb_dbg_inject(struct vrb_queue *q)
 
 	if (vq->broken || READ_ONCE(vq->used->idx) == vq->last_used_idx)
 		return false;		/* nothing published yet: wait */
+	/* As in vrb_vq_get_used(): kunit/litmus/barrier-C-complete.litmus */
 	virt_rmb();	/* Barrier C (for pairing): idx before the element */
 
 	switch (q->inject) {
@@ -432,6 +434,7 @@ bool vrb_dbg_inject(struct vrb_queue *q)
 			break;
 		}
 		vq->used->ring[(slot + 1) & (vq->num - 1)] = *e;
+		/* The device's side: kunit/litmus/barrier-C-complete.litmus */
 		virt_wmb();	/* Barrier C (for pairing): element, then idx */
 		WRITE_ONCE(vq->used->idx, READ_ONCE(vq->used->idx) + 1);
 		break;

@@ -268,7 +268,7 @@ static irqreturn_t vrb_pci_msix_vqs(int irq, void *data)
 	struct vrb_dev *vdev = data;
 	unsigned int i;
 
-	trace_vrb_irq(vdev->index, 0, VRB_PCI_ISR_QUEUE);
+	trace_vrb_irq(vdev->index, 1, VRB_PCI_ISR_QUEUE);	/* vector 1 */
 	for (i = 0; i < vdev->nvqs; i++)
 		vrb_blk_complete_queue(&vdev->queues[i]);
 	return IRQ_HANDLED;
