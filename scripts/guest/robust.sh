@@ -1843,36 +1843,53 @@ s_reset_state() {
 	vrb_check cache-write-racing-resets/not-lost cache_racing_resets
 	vrb_check cache-write-racing-resets/host host_do cache-wt.3
 	vrb_check completion-dropped-by-block-layer/request-ends-once \
-		check_dropped
+		check_dropped inject
+	if [ -d /sys/kernel/debug/fail_io_timeout ]; then
+		vrb_check completion-dropped-by-fail_io_timeout/request-ends-once \
+			check_dropped fail_io_timeout
+	else
+		vrb_skip completion-dropped-by-fail_io_timeout/request-ends-once \
+			"kernel built without CONFIG_FAIL_IO_TIMEOUT"
+	fi
 	vrb_check data-intact check_pattern "$dev0"
 	vrb_check rmmod vrb_unload
 }
 
-# check_dropped: the next completion is taken off the ring but not handed
-# to blk-mq (debugfs "inject dropped", what fail_io_timeout does in the
-# block layer).  The request is still in flight without a chain: its
-# timeout re-kicks, then resets, and the reset must find it by its tag and
-# fail it, once; a reset that walked the ring would not see it and the
-# timeouts and resets would go on forever.
+# check_dropped inject|fail_io_timeout: the next completion is taken off
+# the ring but not handed to blk-mq: by debugfs "inject dropped", or by
+# the block layer's own fault injection (blk_should_fake_timeout(), on
+# kernels with CONFIG_FAIL_IO_TIMEOUT).  The request is still in flight
+# without a chain: its timeout re-kicks, then resets, and the reset must
+# find it by its tag and fail it, once; a reset that walked the ring would
+# not see it and the timeouts and resets would go on forever.
 check_dropped() {
-	local t0 t1 rc=0 tmo=2000
+	local t0 t1 rc=0 tmo=2000 fi=/sys/kernel/debug/fail_io_timeout
 	set_io_timeout "$tmo" >/dev/null || return 1
 	dmesg_mark
-	echo dropped >"$DBG/$disk0/vq0/inject" || return 1
+	if [ "$1" = inject ]; then
+		echo dropped >"$DBG/$disk0/vq0/inject" || return 1
+	else
+		echo 100 >"$fi/probability" && echo 1 >"$fi/times" &&
+		echo 0 >"$fi/interval" && echo 1 >"$fi/verbose" &&
+		echo 1 >"/sys/block/$disk0/io-timeout-fail" || return 1
+	fi
 	t0=$(now_ms)
 	bg_start drop dd if="$dev0" of=/dev/null bs=4k count=1 skip=11 \
 		iflag=direct status=none
 	bg_wait drop 20 || rc=$?
 	t1=$(now_ms)
 	set_io_timeout 30000 >/dev/null
-	dmesg_new | grep -E 'vringblk' | sed 's/^/    /'
+	[ "$1" = inject ] || echo 0 >"/sys/block/$disk0/io-timeout-fail"
+	dmesg_new | grep -E 'vringblk|FAULT_INJECTION' | sed 's/^/    /'
 	echo "dd: status $rc after $((t1 - t0)) ms: $(cat /tmp/drop.out)"
 	[ "$rc" != 124 ] || { echo "the read never ended"; return 1; }
 	[ "$rc" != 0 ] || { echo "the read succeeded: was the completion dropped?"; return 1; }
 	grep -q 'Input/output error' /tmp/drop.out || return 1
 	[ $((t1 - t0)) -ge $((2 * tmo - 200)) ] ||
 		{ echo "ended before two io_timeouts"; return 1; }
-	dmesg_has "vq0: injected 'dropped'" &&
+	if [ "$1" = inject ]; then
+		dmesg_has "vq0: injected 'dropped'" || return 1
+	fi
 	expect_eq "resets" "$(dmesg_new | grep -c "$disk0: reset done")" 1 &&
 	dmesg_has "$disk0: reset done, 1 request\\(s\\) failed"
 }
