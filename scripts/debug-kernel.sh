@@ -29,11 +29,11 @@ VRB_CACHE=${VRB_CACHE:-${VRINGBLK_CACHE:-/var/cache/vringblk}}
 frag=$VRB_ROOT/scripts/debug/debug-kernel.config
 tarball=/usr/src/linux-source-6.1.tar.xz
 
-"$VRB_ROOT/scripts/deps.sh" kunit >&2
+"$VRB_ROOT/scripts/deps.sh" debug >&2
 for tool in flex bison bc; do
-	command -v "$tool" >/dev/null || vrb_die "$tool missing: scripts/deps.sh kunit"
+	command -v "$tool" >/dev/null || vrb_die "$tool missing: scripts/deps.sh debug"
 done
-[[ -f $tarball ]] || vrb_die "$tarball missing: scripts/deps.sh kunit"
+[[ -f $tarball ]] || vrb_die "$tarball missing: scripts/deps.sh debug"
 
 # The source tree, extracted once (shared with scripts/kunit.sh, which
 # extracts it the same way; an O= build never writes into it).
@@ -74,7 +74,7 @@ build() {
 	while read -r line; do
 		[[ $line == CONFIG_* ]] || continue
 		case $line in
-		*=n) grep -qE "^# ${line%=n} is not set|^${line%=n}=n" "$out/.config" ||
+		*=n) ! grep -qE "^${line%=n}=[ym]" "$out/.config" ||
 			missing+=" $line" ;;
 		*) grep -qx "$line" "$out/.config" || missing+=" $line" ;;
 		esac

@@ -14,6 +14,7 @@
 #   dkms    install the module through DKMS
 #   kunit   what a UML KUnit build needs (scripts/kunit.sh also checks)
 #   chroot  debootstrap, for the chroots of other suites (lib/chroot.sh)
+#   debug   what building the debug guest kernel needs (debug-kernel.sh)
 #   all     all of the above
 #
 # The guest kernel (linux-image-amd64) and its headers (linux-headers-amd64)
@@ -33,6 +34,8 @@ pkgs_lint=(sparse shellcheck linux-source-6.1 xz-utils perl)
 pkgs_dkms=(KERNEL dkms make gcc)
 pkgs_kunit=(linux-source-6.1 xz-utils make gcc flex bison bc python3)
 pkgs_chroot=(debootstrap)
+pkgs_debug=(linux-source-6.1 xz-utils make gcc flex bison bc libelf-dev
+	libssl-dev)
 
 groups=("$@")
 [[ ${#groups[@]} -gt 0 ]] || groups=(guest build)
@@ -46,9 +49,10 @@ for group in "${groups[@]}"; do
 	dkms) wanted+=("${pkgs_dkms[@]}") ;;
 	kunit) wanted+=("${pkgs_kunit[@]}") ;;
 	chroot) wanted+=("${pkgs_chroot[@]}") ;;
+	debug) wanted+=("${pkgs_debug[@]}") ;;
 	all) wanted+=("${pkgs_guest[@]}" "${pkgs_build[@]}" "${pkgs_lint[@]}"
 		"${pkgs_dkms[@]}" "${pkgs_kunit[@]}" "${pkgs_chroot[@]}") ;;
-	*) vrb_die "unknown group '$group' (guest build lint dkms kunit chroot all)" ;;
+	*) vrb_die "unknown group '$group' (guest build lint dkms kunit chroot debug all)" ;;
 	esac
 done
 

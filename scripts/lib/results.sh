@@ -20,7 +20,9 @@ failures=()
 # own output cannot match.  None of the messages the robustness scenarios
 # provoke on purpose ("I/O error, dev vringblk0", "request timed out",
 # "queue broken", "injected", "resetting the device") matches.
-VRB_BAD_KERNEL='\[ *[0-9]+\.[0-9]+\].*(WARNING:|BUG:|Oops|hung task|blocked for more than|Call Trace|soft lockup|rcu.*stall|general protection|Kernel panic|UBSAN|KASAN)'
+# The debug kernel's detectors (scripts/debug-kernel.sh) have their own
+# words besides WARNING: and BUG: (lockdep, ODEBUG, DMA-API, list debugging).
+VRB_BAD_KERNEL='\[ *[0-9]+\.[0-9]+\].*(WARNING:|BUG:|Oops|hung task|blocked for more than|Call Trace|soft lockup|rcu.*stall|general protection|Kernel panic|UBSAN|KASAN|ODEBUG|DMA-API|list_(add|del) corruption|possible (recursive|circular) locking|inconsistent lock state|kmemleak: [0-9]+ new suspected)'
 
 # vrb_record STATUS NAME REASON: count one case; print failures and skips.
 vrb_record() {
