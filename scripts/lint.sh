@@ -62,12 +62,6 @@ fi
 CP="$KSRC_TREE/scripts/checkpatch.pl"
 for f in "${FILES[@]}"; do
 	ignore=()
-	# The compat header is the one place allowed to test the kernel
-	# version (STYLE.md rule 10): there, and only there, checkpatch's
-	# LINUX_VERSION_CODE advice does not apply.
-	if [ "$f" = mod/vrb_compat.h ]; then
-		ignore=(--ignore 'LINUX_VERSION_CODE,CONSTANT_COMPARISON')
-	fi
 	# TRACE_EVENT() blocks are laid out as in include/trace/events/:
 	# checkpatch's parenthesis rules do not fit that macro language.
 	if [ "$f" = mod/vrb_trace.h ]; then

@@ -12,7 +12,10 @@
 #
 #   vrb_chroot SUITE [PKG...]      print the chroot's path; create it the
 #                                  first time (~2 min, ~300 MB), install
-#                                  the packages it lacks
+#                                  the packages it lacks.  SUITE may be
+#                                  "<base>-backports" (trixie-backports):
+#                                  a <base> chroot that also has the
+#                                  backports suite in its apt sources
 #   vrb_chroot_run SUITE CMD...    run CMD inside, with /proc and /dev
 #                                  mounted for the command and unmounted
 #                                  after, however it ends
@@ -34,7 +37,7 @@ vrb_chroot_dir() {
 
 # vrb_chroot SUITE [PKG...]
 vrb_chroot() {
-	local suite=$1 dir tmp missing=() p
+	local suite=$1 dir tmp missing=() p base
 	shift
 	dir=$(vrb_chroot_dir "$suite")
 	mkdir -p "$VRB_CACHE/chroot"
@@ -45,13 +48,18 @@ vrb_chroot() {
 				vrb_die "debootstrap missing: scripts/deps.sh chroot"
 			tmp=$dir.tmp
 			rm -rf "$tmp"
-			vrb_log "debootstrap $suite into $dir (once)"
-			debootstrap --variant=minbase "$suite" "$tmp" \
+			base=${suite%-backports}
+			vrb_log "debootstrap $base into $dir (once)"
+			debootstrap --variant=minbase "$base" "$tmp" \
 				"$VRB_MIRROR" >"$VRB_CACHE/chroot/$suite.log" 2>&1 ||
 				vrb_die "debootstrap $suite failed: $VRB_CACHE/chroot/$suite.log"
 			printf '%s\n' 'Acquire::Check-Valid-Until "false";' \
 				'APT::Install-Recommends "false";' \
 				>"$tmp/etc/apt/apt.conf.d/99vringblk"
+			if [[ $base != "$suite" ]]; then
+				echo "deb $VRB_MIRROR $suite main" \
+					>"$tmp/etc/apt/sources.list.d/backports.list"
+			fi
 			mv "$tmp" "$dir"
 		fi
 		for p in "$@"; do
