@@ -18,7 +18,10 @@
 #                                  backports suite in its apt sources
 #   vrb_chroot_run SUITE CMD...    run CMD inside, with /proc and /dev
 #                                  mounted for the command and unmounted
-#                                  after, however it ends
+#                                  after, however it ends; the directories
+#                                  in VRB_CHROOT_BIND (space-separated
+#                                  absolute paths) are bind-mounted at the
+#                                  same paths inside for the command
 #
 # Chroots live in $VRB_CACHE/chroot/<suite> (default /var/cache/vringblk),
 # one lock file each: two scripts never change one at the same time.
@@ -80,12 +83,19 @@ vrb_chroot() {
 
 # _vrb_chroot_exec DIR CMD...: mount /proc and /dev, run CMD, unmount.
 _vrb_chroot_exec() {
-	local dir=$1 rc=0
+	local dir=$1 rc=0 b binds=()
 	shift
 	mountpoint -q "$dir/proc" || mount -t proc proc "$dir/proc"
 	mountpoint -q "$dir/dev" || mount --bind /dev "$dir/dev"
 	cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+	for b in ${VRB_CHROOT_BIND:-}; do
+		mkdir -p "$dir$b"
+		mountpoint -q "$dir$b" || { mount --bind "$b" "$dir$b" && binds+=("$b"); }
+	done
 	chroot "$dir" "$@" || rc=$?
+	for b in "${binds[@]}"; do
+		umount "$dir$b" 2>/dev/null || umount -l "$dir$b" || true
+	done
 	umount "$dir/dev" 2>/dev/null || umount -l "$dir/dev" || true
 	umount "$dir/proc" 2>/dev/null || umount -l "$dir/proc" || true
 	return "$rc"
