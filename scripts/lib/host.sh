@@ -42,10 +42,10 @@ vrb_heavy() {
 	fi
 }
 
-# vrb_guest_kver [KERNEL]: print the guest kernel version, the kernel
-# fetched if need be (see guest-kver.sh).
+# vrb_guest_kver: print the guest kernel version (KVER= or the default),
+# the kernel fetched if need be (see guest-kver.sh).
 vrb_guest_kver() {
-	"$VRB_ROOT/scripts/guest-kver.sh" "$@"
+	"$VRB_ROOT/scripts/guest-kver.sh"
 }
 
 # vrb_module_ko KVER BUILD KO: print the path of the module to test.  KO
