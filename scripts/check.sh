@@ -3,9 +3,11 @@
 #
 # check.sh - `make check`: every test of the project, in the order a
 # reader would want them: lint, the module build, the ring's KUnit suites
-# (plain and under KASAN), the in-guest tests over the device matrix, the
-# robustness scenarios (short forms; LONG=1 for the long ones), the
-# walkthrough's trace check, DKMS, the benchmark's smoke run.  Each stage
+# (plain and under KASAN, and on the newest kernel's source), the in-guest
+# tests over the device matrix, the robustness scenarios (short forms;
+# LONG=1 for the long ones), the walkthrough's trace check, DKMS on every
+# supported kernel, the benchmark's smoke run, and the in-guest tests on
+# the other supported kernels (scripts/lib/kernels.sh).  Each stage
 # prints its own "<stage>: N passed, N failed" line; this script adds
 # them up and ends with one line
 #
@@ -85,6 +87,9 @@ stage lint scripts/lint.sh
 stage build build_module
 stage kunit scripts/kunit.sh
 stage kunit-kasan env KASAN=1 scripts/kunit.sh
+# The same suites on the newest kernel's own source (linux-source-X.Y of
+# its suite), UML built with this machine's gcc.
+stage kunit-newest env KVER=newest scripts/kunit.sh
 stage guest scripts/guest-test.sh --no-build
 stage robust scripts/robust-test.sh --no-build
 stage trace-demo scripts/trace-demo.sh --check

@@ -15,7 +15,9 @@
 #                                  the packages it lacks.  SUITE may be
 #                                  "<base>-backports" (trixie-backports):
 #                                  a <base> chroot that also has the
-#                                  backports suite in its apt sources
+#                                  backports suite in its apt sources;
+#                                  "<base>-security" likewise, with the
+#                                  security archive (bookworm-security)
 #   vrb_chroot_run SUITE CMD...    run CMD inside, with /proc and /dev
 #                                  mounted for the command and unmounted
 #                                  after, however it ends; the directories
@@ -32,6 +34,7 @@
 
 VRB_CACHE=${VRB_CACHE:-${VRINGBLK_CACHE:-/var/cache/vringblk}}
 VRB_MIRROR=${VRB_MIRROR:-http://deb.debian.org/debian}
+VRB_SECURITY_MIRROR=${VRB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # vrb_chroot_dir SUITE: where SUITE's chroot lives.
 vrb_chroot_dir() {
@@ -52,6 +55,7 @@ vrb_chroot() {
 			tmp=$dir.tmp
 			rm -rf "$tmp"
 			base=${suite%-backports}
+			base=${base%-security}
 			vrb_log "debootstrap $base into $dir (once)"
 			debootstrap --variant=minbase "$base" "$tmp" \
 				"$VRB_MIRROR" >"$VRB_CACHE/chroot/$suite.log" 2>&1 ||
@@ -59,10 +63,12 @@ vrb_chroot() {
 			printf '%s\n' 'Acquire::Check-Valid-Until "false";' \
 				'APT::Install-Recommends "false";' \
 				>"$tmp/etc/apt/apt.conf.d/99vringblk"
-			if [[ $base != "$suite" ]]; then
-				echo "deb $VRB_MIRROR $suite main" \
-					>"$tmp/etc/apt/sources.list.d/backports.list"
-			fi
+			case $suite in
+			*-backports) echo "deb $VRB_MIRROR $suite main" \
+				>"$tmp/etc/apt/sources.list.d/backports.list" ;;
+			*-security) echo "deb $VRB_SECURITY_MIRROR $suite main" \
+				>"$tmp/etc/apt/sources.list.d/security.list" ;;
+			esac
 			mv "$tmp" "$dir"
 		fi
 		for p in "$@"; do

@@ -32,6 +32,8 @@
 #   vrb_kernel_prepare KVER     fetch and extract what KVER needs (cached)
 #   vrb_kernel_image KVER       print the path of its bzImage
 #   vrb_kernel_modroot KVER     print ROOT, ROOT/lib/modules/KVER exists
+#   vrb_kernel_source KVER      print the path of its linux-source-X.Y
+#                               tarball (downloaded into the cache)
 #   vrb_kernel_make KVER DIR [MAKE ARGS...]
 #                               build the module in DIR for KVER (holds
 #                               the heavy-work lock)
@@ -212,6 +214,39 @@ vrb_kernel_prepare() {
 			vrb_die "depmod for $kver failed"
 		touch "$dir/.ready"
 	) 8>"$VRB_CACHE/kernels/$kver.lock" || exit 1
+}
+
+vrb_kernel_source() {
+	local kver=$1 kind mm dir cdir
+	kind=$(_vrb_kernel_kind "$kver") || exit 1
+	mm=$(grep -oE '^[0-9]+\.[0-9]+' <<<"$kver")
+	if [[ $kind != chroot ]]; then
+		if [[ ! -f /usr/src/linux-source-$mm.tar.xz ]]; then
+			vrb_as_root env DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq "linux-source-$mm" >&2 ||
+				vrb_die "cannot install linux-source-$mm"
+		fi
+		echo "/usr/src/linux-source-$mm.tar.xz"
+		return
+	fi
+	dir=$(_vrb_kernel_dir "$kver")/source
+	if [[ ! -f $dir/usr/src/linux-source-$mm.tar.xz ]]; then
+		vrb_log "downloading linux-source-$mm in the $VRB_NEWEST_SUITE chroot (once)"
+		vrb_chroot "$VRB_NEWEST_SUITE" >/dev/null
+		cdir=$(vrb_chroot_dir "$VRB_NEWEST_SUITE")
+		rm -rf "$cdir/tmp/vrb-src"
+		mkdir -p "$cdir/tmp/vrb-src"
+		vrb_chroot_run "$VRB_NEWEST_SUITE" sh -c "cd /tmp/vrb-src &&
+			apt-get download -q -t $VRB_NEWEST_SUITE linux-source-$mm" 2>&1 |
+			grep -v unsandboxed >&2
+		rm -rf "$dir.tmp"
+		mkdir -p "$dir.tmp"
+		dpkg-deb -x "$cdir"/tmp/vrb-src/linux-source-"$mm"_*.deb "$dir.tmp" ||
+			vrb_die "linux-source-$mm: download failed"
+		rm -rf "$dir" "$cdir/tmp/vrb-src"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir/usr/src/linux-source-$mm.tar.xz"
 }
 
 vrb_kernel_image() {
