@@ -175,6 +175,19 @@ vrb_takeover() {
 	return 0
 }
 
+# vrb_wait_takeover DEV [SECONDS]: wait (default 10 s) for DEV, a disk of
+# a hot-plugged device, handing the device over as it appears: a built-in
+# virtio_pci claims a new device before vringblk can.
+vrb_wait_takeover() {
+	local n=$((${2:-10} * 10))
+	while [ ! -e "$1" ]; do
+		[ -z "$VRB_KO" ] || vrb_takeover >/dev/null || return 1
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "$1 did not appear"; return 1; }
+		usleep 100000
+	done
+}
+
 # vrb_load: load the driver under test and wait for all disks to appear.
 # Expects vrbtest.disks=N disks (default 1).
 vrb_load() {
