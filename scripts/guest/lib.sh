@@ -168,6 +168,8 @@ vrb_takeover() {
 		drv=$(basename "$(readlink "$d/driver")")
 		[ "$drv" = "$VRB_DRIVER" ] && continue
 		echo "takeover: ${d##*/} from $drv"
+		# In the kernel log too, where the tests' logs keep it.
+		echo "vringblk-test: takeover ${d##*/} from $drv" >/dev/kmsg
 		echo "${d##*/}" >"$d/driver/unbind" || return 1
 		[ -d "/sys/bus/pci/drivers/$VRB_DRIVER" ] &&
 			echo "${d##*/}" >/sys/bus/pci/drivers_probe
