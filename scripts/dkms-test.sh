@@ -121,7 +121,7 @@ for kver in $kvers; do
 		lacking=""
 		for want in "^version: *$VERSION" '^description: .' '^license: *GPL' \
 			'^parm: *disable:' '^parm: *num_queues:' '^parm: *queue_depth:' \
-			"^vermagic: *$kver " \
+			"^vermagic: *${kver//+/\\+} " \
 			'^alias: *pci:v00001AF4d00001001sv\*sd\*bc\*sc\*i\*'; do
 			echo "$info" | grep -qE "$want" || lacking="$lacking '$want'"
 		done
