@@ -18,14 +18,29 @@
 #   make litmus-doc      the same, regenerating docs/barriers.md and the
 #                        walkthrough's barrier section first
 #
-# KDIR defaults to the running kernel's build directory when it has one,
-# else to the newest installed kernel headers (the guest kernel here).
+# Which kernel:
+#   make KDIR=<headers>  build against those headers (what DKMS does)
+#   make KVER=<kernel>   one of the supported kernels: 6.1, 6.12, newest
+#                        (or its major.minor, e.g. 7.3), or a full
+#                        version; fetched into /var/cache/vringblk if
+#                        needed.  `make demo`, `make guest-test` and
+#                        `make robust` boot that kernel too.
+#   neither              the running kernel's build directory when it has
+#                        one, else the default guest kernel (6.1: the one
+#                        linux-image-amd64 depends on), never "whatever is
+#                        newest in /boot".
+
+PROJECT := $(CURDIR)
+
+# KVER= without KDIR=: scripts/kbuild.sh finds the headers (or the chroot
+# they need) and calls this Makefile again with KDIR= set.
+VRB_VIA_KBUILD := $(if $(KVER),$(if $(filter undefined,$(origin KDIR)),1))
 
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR)) \
-	$(lastword $(sort $(wildcard /lib/modules/*/build))))
+	$(addsuffix /build,$(addprefix /lib/modules/,\
+	$(shell $(PROJECT)/scripts/guest-kver.sh 6.1 2>/dev/null))))
 
-PROJECT := $(CURDIR)
 
 .PHONY: all modules clean lint kunit demo check guest-test dkms-test deps \
 	trace-demo bench robust check-long litmus litmus-doc
@@ -33,8 +48,13 @@ PROJECT := $(CURDIR)
 all: modules
 
 modules:
+ifeq ($(VRB_VIA_KBUILD),1)
+	scripts/kbuild.sh $(KVER) $(if $(W),W=$(W)) $(if $(C),C=$(C)) \
+		$(if $(KCFLAGS),KCFLAGS="$(KCFLAGS)")
+else
 	@test -n "$(KDIR)" || { echo "No kernel headers: set KDIR= or run 'make deps'" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(PROJECT) modules
+endif
 
 clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(PROJECT) clean; fi

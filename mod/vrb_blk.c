@@ -380,7 +380,7 @@ static void vrb_blk_queue_rqs(vrb_compat_rq_list *rqlist)
 
 		/* 1. Prepare the run of requests for @q, without the lock. */
 		for (next = rq; next && next->mq_hctx->driver_data == q;
-		     next = rq_list_next(next)) {
+		     next = next->rq_next) {
 			if (vrb_blk_prep(q->vdev, q, next))
 				break;
 			n++;
@@ -674,7 +674,7 @@ static int vrb_blk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 
 static int vrb_blk_init_request(struct blk_mq_tag_set *set,
 				struct request *rq, unsigned int hctx_idx,
-				unsigned int numa_node)
+				vrb_compat_numa_node_t numa_node)
 {
 	struct vrb_dev *vdev = set->driver_data;
 	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
@@ -714,9 +714,10 @@ static const struct blk_mq_ops vrb_blk_mq_ops = {
  * opened before the device went away still reaches here: the registers
  * are gone then, and so is the answer (-ENXIO, as virtio_blk says).
  */
-static int vrb_blk_getgeo(struct block_device *bdev, struct hd_geometry *geo)
+static int vrb_blk_getgeo(vrb_compat_getgeo_arg *arg, struct hd_geometry *geo)
 {
-	struct vrb_dev *vdev = bdev->bd_disk->private_data;
+	struct gendisk *disk = vrb_compat_getgeo_disk(arg);
+	struct vrb_dev *vdev = disk->private_data;
 	int err = 0;
 
 	mutex_lock(&vdev->mutex);
@@ -737,7 +738,7 @@ static int vrb_blk_getgeo(struct block_device *bdev, struct hd_geometry *geo)
 	/* Like virtio_blk: 64 heads, 32 sectors per track. */
 	geo->heads = 1 << 6;
 	geo->sectors = 1 << 5;
-	geo->cylinders = get_capacity(bdev->bd_disk) >> 11;
+	geo->cylinders = get_capacity(disk) >> 11;
 out:
 	mutex_unlock(&vdev->mutex);
 	return err;

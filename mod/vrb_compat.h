@@ -2,19 +2,30 @@
 /*
  * vrb_compat.h - the one place where kernel API differences live.
  *
- * vringblk is written against Linux 6.1 (Debian bookworm).  Block layer
- * APIs it uses changed later; each difference gets one wrapper here so
- * the rest of the driver reads as plain 6.1 code.  Only the 6.1 branches
- * are built and tested by `make check`; the others follow the upstream
- * commits named next to them.
+ * vringblk is written against Linux 6.1 (Debian bookworm) and builds on
+ * every kernel up to the newest Debian ships.  Block layer APIs it uses
+ * changed on the way; each difference gets one wrapper here so the rest
+ * of the driver reads as plain kernel code.
+ *
+ * Which side of a difference a kernel is on is never read from its
+ * version number: distribution kernels backport changes (Debian's 6.12
+ * has 6.13's struct rq_list and 6.14's blk_mq_map_hw_queues()).  Kbuild
+ * compiles one small probe per difference against the target kernel's
+ * headers (mod/probes/<name>.c) and writes the answers as VRB_HAVE_<NAME>
+ * into the generated vrb_probes.h.  The upstream version named next to
+ * each wrapper is where the change first appeared, for the reader only.
  */
 #ifndef VRB_COMPAT_H
 #define VRB_COMPAT_H
 
 #include <linux/blk-mq.h>
-#include <linux/blk-mq-pci.h>
 #include <linux/blkdev.h>
-#include <linux/version.h>
+
+#include "vrb_probes.h"
+
+#ifndef VRB_HAVE_BLK_MQ_MAP_HW_QUEUES
+#include <linux/blk-mq-pci.h>
+#endif
 
 /**
  * struct vrb_limits - queue limits vringblk derives from the device config
@@ -46,8 +57,11 @@ struct vrb_limits {
 	bool write_cache;
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-/* 6.11 (commit "block: move the write cache flags to queue_limits"). */
+#ifdef VRB_HAVE_BLK_FEAT_WRITE_CACHE
+/*
+ * 6.11 ("block: move the write cache flags to queue_limits"): every limit
+ * and the write cache flag are given when the disk is allocated.
+ */
 static inline struct gendisk *
 vrb_compat_alloc_disk(struct blk_mq_tag_set *set, const struct vrb_limits *l,
 		      void *data)
@@ -83,7 +97,7 @@ static inline void vrb_compat_set_write_cache(struct request_queue *q,
 	queue_limits_commit_update(q, &lim);
 }
 #else
-/* 6.1 .. 6.10: limits are set one by one after the queue exists. */
+/* Before 6.11: limits are set one by one after the queue exists. */
 static inline void vrb_compat_set_write_cache(struct request_queue *q,
 					      bool on)
 {
@@ -97,7 +111,7 @@ vrb_compat_alloc_disk(struct blk_mq_tag_set *set, const struct vrb_limits *l,
 	struct request_queue *q;
 	struct gendisk *disk;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#ifdef VRB_HAVE_BLK_MQ_ALLOC_DISK_LIMITS
 	disk = blk_mq_alloc_disk(set, NULL, data);	/* 6.9: limits arg */
 #else
 	disk = blk_mq_alloc_disk(set, data);
@@ -126,25 +140,26 @@ vrb_compat_alloc_disk(struct blk_mq_tag_set *set, const struct vrb_limits *l,
 }
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#ifdef VRB_HAVE_RQ_LIST
 /*
  * 6.13: queue_rqs() takes a struct rq_list (head and tail); before, a
- * pointer to the first request.  rq_list_peek(), rq_list_pop() and
- * rq_list_next() are spelled the same on both sides.
+ * pointer to the first request.  rq_list_peek() and rq_list_pop() are
+ * spelled the same on both sides; rq_list_next() is gone, the next
+ * request is rq->rq_next on both.
  */
 #define vrb_compat_rq_list struct rq_list
 #else
 #define vrb_compat_rq_list struct request *
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#ifdef VRB_HAVE_BLK_RQ_MAP_SG_NOQ
 /* 6.15: blk_rq_map_sg() lost its queue argument. */
 #define vrb_compat_map_sg(q, rq, sg)	blk_rq_map_sg(rq, sg)
 #else
 #define vrb_compat_map_sg(q, rq, sg)	blk_rq_map_sg(q, rq, sg)
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+#ifdef VRB_HAVE_BLK_RQ_MAP_KERN_NOQ
 /* 6.16: blk_rq_map_kern() lost its queue argument. */
 #define vrb_compat_map_kern(q, rq, buf, len, gfp) \
 	blk_rq_map_kern(rq, buf, len, gfp)
@@ -153,13 +168,34 @@ vrb_compat_alloc_disk(struct blk_mq_tag_set *set, const struct vrb_limits *l,
 	blk_rq_map_kern(q, rq, buf, len, gfp)
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#ifdef VRB_HAVE_BLK_MQ_MAP_HW_QUEUES
 /* 6.14: blk_mq_pci_map_queues() became blk_mq_map_hw_queues(). */
 #define vrb_compat_pci_map_queues(map, pdev, off) \
 	blk_mq_map_hw_queues(map, &(pdev)->dev, off)
 #else
 #define vrb_compat_pci_map_queues(map, pdev, off) \
 	blk_mq_pci_map_queues(map, pdev, off)
+#endif
+
+#ifndef VRB_HAVE_BLK_MQ_F_SHOULD_MERGE
+/* 6.14: blk-mq always tries to merge bios; the flag that asked is gone. */
+#define BLK_MQ_F_SHOULD_MERGE	0
+#endif
+
+#ifdef VRB_HAVE_INIT_REQUEST_INT_NODE
+/* 6.18: .init_request's NUMA node is an int, like NUMA_NO_NODE. */
+#define vrb_compat_numa_node_t	int
+#else
+#define vrb_compat_numa_node_t	unsigned int
+#endif
+
+#ifdef VRB_HAVE_GETGEO_GENDISK
+/* 6.19: .getgeo is given the disk; before, its block device. */
+#define vrb_compat_getgeo_arg		struct gendisk
+#define vrb_compat_getgeo_disk(arg)	(arg)
+#else
+#define vrb_compat_getgeo_arg		struct block_device
+#define vrb_compat_getgeo_disk(arg)	((arg)->bd_disk)
 #endif
 
 #endif /* VRB_COMPAT_H */

@@ -6,6 +6,8 @@
 #
 # Usage:  scripts/demo.sh            (or: make demo)
 #
+#   KVER=KERNEL   boot this supported kernel (6.1, 6.12, newest, or a full
+#                 version; default 6.1, see scripts/guest-kver.sh)
 #   VRB_KO=FILE   use this module instead of building one
 #
 # Steps: install missing packages, build the module against the guest
@@ -27,16 +29,13 @@ banner() {
 }
 
 banner "1/4 packages"
-kver=$("$VRB_ROOT/scripts/deps.sh" guest build | tail -n 1)
-echo "guest kernel: $kver (Debian's, booted by QEMU; never this machine's)"
+"$VRB_ROOT/scripts/deps.sh" guest build >/dev/null
+kver=$(vrb_guest_kver)
+echo "guest kernel: $kver (Debian's, booted by QEMU; never this machine's;"
+echo "              KVER=6.1, 6.12 or newest chooses)"
 
-banner "2/4 building vringblk.ko against /lib/modules/$kver/build"
-ko=${VRB_KO:-}
-if [[ -z $ko ]]; then
-	vrb_heavy make -C "$VRB_ROOT" KDIR="/lib/modules/$kver/build"
-	ko=$VRB_ROOT/vringblk.ko
-fi
-[[ -f $ko ]] || vrb_die "$ko was not built"
+banner "2/4 building vringblk.ko for $kver"
+ko=$(vrb_module_ko "$kver" "$([[ -z ${VRB_KO:-} ]] && echo 1 || echo 0)" "${VRB_KO:-}")
 modinfo "$ko" | grep -E '^(filename|vermagic|description):' || true
 
 banner "3/4 initramfs"

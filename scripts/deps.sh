@@ -102,15 +102,22 @@ else
 	vrb_log "all packages present (${groups[*]})"
 fi
 
-# The kernel the guest boots may be older than the newest headers (or the
-# other way round, if /boot holds several kernels): make sure the headers
-# of exactly the guest's version are there when we build modules.
+# The headers of exactly the version linux-image-amd64 depends on (6.1,
+# the default guest kernel) must be there when we build modules.  Only
+# that kernel is ever installed on this machine: whatever KVER= says, the
+# other supported kernels are extracted into the cache by
+# scripts/lib/kernels.sh, never installed (their headers packages pull
+# their images into /boot).
 needs_kernel=0
 for pkg in "${wanted[@]}"; do
 	[[ $pkg == KERNEL ]] && needs_kernel=1
 done
 if [[ $needs_kernel == 1 ]]; then
-	kver=$(vrb_guest_kver)
+	# shellcheck disable=SC2016 # ${Depends} is dpkg-query's, not ours
+	kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
+		grep -oE 'linux-image-[0-9][^ ,()]*' | head -n 1 |
+		sed 's/^linux-image-//')
+	[[ -n $kver ]] || vrb_die "cannot tell linux-image-amd64's kernel"
 	if [[ ! -e /lib/modules/$kver/build/Makefile ]]; then
 		apt_install "linux-headers-$kver"
 	fi

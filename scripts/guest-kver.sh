@@ -2,38 +2,36 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # guest-kver.sh - print the version of the kernel our QEMU guests boot,
-# e.g. "6.1.0-56-amd64".
+# e.g. "6.1.0-57-amd64", after making sure its image, modules and headers
+# are there (downloaded and extracted into the cache if need be).
 #
-# The guest boots Debian's packaged kernel (linux-image-amd64), not the
-# kernel this machine runs: `uname -r` describes the host and is often a
-# different kernel altogether.  So the version is taken from the newest
-# plain Debian image in /boot (vmlinuz-<version>-amd64, not -cloud- or
-# -rt-), and the module tree for it must exist in /lib/modules.
+#   scripts/guest-kver.sh [KERNEL]
 #
-# VRB_GUEST_KVER in the environment overrides the choice.
+# KERNEL is one of the supported kernels (scripts/lib/kernels.sh): 6.1,
+# 6.12, newest (or its major.minor, e.g. 7.3), or a full version of one
+# of them.  Without it: $KVER (what `make KVER=...` passes), else
+# $VRB_GUEST_KVER, else 6.1, the kernel of linux-image-amd64, which
+# scripts/deps.sh installs.  What else the host has in /boot never
+# matters: the guest boots Debian's packaged kernel, not the kernel this
+# machine runs, and `uname -r` describes the host.
+#
+#   scripts/guest-kver.sh --all    the three supported versions, one a line
 #
 # Usage:  KVER=$(scripts/guest-kver.sh)
 
 set -euo pipefail
+# shellcheck source=lib/host.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
+# shellcheck source=lib/chroot.sh
+. "$VRB_ROOT/scripts/lib/chroot.sh"
+# shellcheck source=lib/kernels.sh
+. "$VRB_ROOT/scripts/lib/kernels.sh"
 
-if [[ -n ${VRB_GUEST_KVER:-} ]]; then
-	echo "$VRB_GUEST_KVER"
+if [[ ${1:-} == --all ]]; then
+	vrb_kernel_all
 	exit 0
 fi
-
-newest=""
-for image in /boot/vmlinuz-*-amd64; do
-	[[ -e $image ]] || continue
-	kver=${image#/boot/vmlinuz-}
-	case $kver in
-	*-cloud-amd64 | *-rt-amd64) continue ;;
-	esac
-	[[ -d /lib/modules/$kver/kernel ]] || continue
-	newest=$(printf '%s\n%s\n' "$newest" "$kver" | sort -V | tail -n 1)
-done
-
-if [[ -z $newest ]]; then
-	echo "guest-kver.sh: no Debian kernel in /boot; run scripts/deps.sh guest" >&2
-	exit 1
-fi
-echo "$newest"
+name=${1:-${KVER:-${VRB_GUEST_KVER:-6.1}}}
+kver=$(vrb_kernel_resolve "$name")
+vrb_kernel_prepare "$kver"
+echo "$kver"

@@ -8,8 +8,12 @@
 # a kernel source tree:
 #
 #   KSRC=<tree>   use that (clean, unconfigured) kernel source tree;
-#   otherwise     Debian's linux-source-6.1, installed with apt-get if the
-#                 tarball is missing and extracted once into the cache.
+#   otherwise     the Debian source of KVER= (one of the supported
+#                 kernels, scripts/lib/kernels.sh; default 6.1): for 6.1
+#                 linux-source-6.1, installed with apt-get if missing;
+#                 for the newest kernel its suite's linux-source-X.Y,
+#                 downloaded into the cache; extracted once into the
+#                 cache.  (UML is built with this machine's gcc.)
 #   KASAN=1       build with KASAN (separate build directory).
 #   VRINGBLK_CACHE=<dir>
 #                 where the extracted tree, the scratch tree and the build
@@ -78,14 +82,17 @@ if [ -n "${KSRC:-}" ]; then
 	src=$(cd "$KSRC" && pwd -P)
 	[ -f "$src/tools/testing/kunit/kunit.py" ] || die "KSRC=$KSRC has no kunit.py"
 else
-	tarball=/usr/src/linux-source-6.1.tar.xz
-	if [ ! -f "$tarball" ]; then
-		[ "$(id -u)" -eq 0 ] || die "$tarball missing; apt-get install linux-source-6.1"
-		echo "kunit: installing linux-source-6.1"
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-source-6.1
-	fi
-	src=$cache/linux-source-6.1
+	# shellcheck source=lib/host.sh
+	. "$proj/scripts/lib/host.sh"
+	# shellcheck source=lib/chroot.sh
+	. "$proj/scripts/lib/chroot.sh"
+	# shellcheck source=lib/kernels.sh
+	. "$proj/scripts/lib/kernels.sh"
+	kver=$(vrb_kernel_resolve "${KVER:-6.1}") || die "no kernel ${KVER:-6.1}"
+	tarball=$(vrb_kernel_source "$kver") || die "no source for $kver"
+	tname=$(basename "$tarball" .tar.xz)
+	echo "kunit: kernel $kver, source $tarball"
+	src=$cache/$tname
 	# Extract once per tarball version (size + mtime), into a temporary
 	# directory renamed into place, so an interrupted run leaves no
 	# half-extracted tree behind.
@@ -95,7 +102,7 @@ else
 		rm -rf "$src" "$src.tmp" "$src.stamp"
 		mkdir "$src.tmp"
 		tar -xf "$tarball" -C "$src.tmp"
-		mv "$src.tmp/linux-source-6.1" "$src"
+		mv "$src.tmp/$tname" "$src"
 		rmdir "$src.tmp"
 		echo "$stamp" >"$src.stamp"
 	fi

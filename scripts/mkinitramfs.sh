@@ -29,11 +29,17 @@
 #                  virtio_pci and virtio_blk, so the in-kernel driver can be
 #                  loaded for comparison (they are never loaded by default)
 #   -z COMP        compression: none (default), gzip or zstd
-#   -k KVER        guest kernel version (default: scripts/guest-kver.sh)
+#   -k KVER        guest kernel (default: scripts/guest-kver.sh): one of
+#                  the supported kernels (scripts/lib/kernels.sh); its
+#                  modules come from /lib/modules or, for kernels never
+#                  installed here, from the tree extracted into the cache
 #
 # Always included: ext4 and what it needs (jbd2, mbcache, crc16,
 # crc32c...), loaded by /init at boot, plus brd (RAM disk) and loop,
-# loaded only by scripts that want them.
+# loaded only by scripts that want them.  What is a module differs per
+# kernel (crc32c is built into 7.x): built-in ones are skipped.  Modules
+# compressed as .ko.xz (6.12 and later) are decompressed: busybox insmod
+# reads plain ELF only.
 #
 # Debian's fio is dynamically linked against ~60 libraries (ceph, gluster,
 # rdma...): every binary is copied with what `ldd` lists, so the archive is
@@ -43,6 +49,10 @@
 set -euo pipefail
 # shellcheck source=lib/host.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
+# shellcheck source=lib/chroot.sh
+. "$VRB_ROOT/scripts/lib/chroot.sh"
+# shellcheck source=lib/kernels.sh
+. "$VRB_ROOT/scripts/lib/kernels.sh"
 
 out=""
 script=selftest.sh
@@ -66,8 +76,9 @@ while getopts "o:s:f:m:Vz:k:h" opt; do
 	esac
 done
 [[ -n $out ]] || vrb_die "-o OUT is required (try -h)"
-[[ -n $kver ]] || kver=$(vrb_guest_kver)
-moddir=/lib/modules/$kver
+kver=$("$VRB_ROOT/scripts/guest-kver.sh" ${kver:+"$kver"})
+modroot=$(vrb_kernel_modroot "$kver")
+moddir=${modroot%/}/lib/modules/$kver
 [[ -d $moddir/kernel ]] || vrb_die "no $moddir: run scripts/deps.sh guest"
 case $comp in
 gzip | zstd | none) ;;
@@ -76,8 +87,15 @@ esac
 
 # Modules /init loads at boot (ext4 for the file system tests).  The crypto
 # API finds crc32c through an alias at run time, which no dependency list
-# records, so name the implementation explicitly.
-preload=(crc32c_generic ext4)
+# records, so name the implementation explicitly (if this kernel has it
+# as a module: 7.x has none, its ext4 uses the library's crc32c).
+preload=(ext4)
+for m in crc32c_generic crc32c-cryptoapi; do
+	if modprobe -d "$modroot" -S "$kver" --show-depends "$m" >/dev/null 2>&1; then
+		preload=("$m" "${preload[@]}")
+		break
+	fi
+done
 if [[ $virtio == 1 ]]; then
 	modules+=(virtio virtio_ring virtio_pci virtio_blk)
 fi
@@ -173,28 +191,42 @@ done
 # depmod write modules.dep & co. for the stage so busybox modprobe works
 # in the guest.
 #
-# mod_paths MODULE...: print the .ko paths, dependencies first.
+# mod_paths MODULE...: print the .ko paths, dependencies first, as paths
+# of the module tree (under $modroot); built-in modules print nothing.
 mod_paths() {
 	local m
 	for m in "$@"; do
-		modprobe -S "$kver" --show-depends "$m" ||
+		modprobe -d "$modroot" -S "$kver" --show-depends "$m" ||
 			vrb_die "module $m not found for $kver"
 	done | awk '$1 == "insmod" { print $2 }'
 }
 
+# guest_path PATH: where a module of the tree goes in the guest, as an
+# absolute path inside it (/lib/modules/..., without .xz).
+guest_path() {
+	local p=${1#"${modroot%/}"}
+	echo "${p%.xz}"
+}
+
 kos=$(mod_paths "${preload[@]}" "${modules[@]}" | sort -u)
 for ko in $kos; do
-	dest=$(stage_path "$ko")
+	dest=$(stage_path "$(guest_path "$ko")")
 	mkdir -p "$(dirname "$dest")"
-	cp "$ko" "$dest"
+	case $ko in
+	*.ko.xz) xz -dc "$ko" >"$dest" ;;
+	*) cp "$ko" "$dest" ;;
+	esac
 done
+mkdir -p "$(stage_path "/lib/modules/$kver")"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	cp "$moddir/$f" "$(stage_path "$moddir/$f")"
+	cp "$moddir/$f" "$(stage_path "/lib/modules/$kver/$f")"
 done
 depmod -b "$stage" "$kver"
 
 # The list /init loads at boot, in order, as paths inside the guest.
-mod_paths "${preload[@]}" | awk '!seen[$0]++' >"$stage/etc/vrb-preload"
+mod_paths "${preload[@]}" | awk '!seen[$0]++' | while read -r ko; do
+	guest_path "$ko"
+done >"$stage/etc/vrb-preload"
 
 # ---- our scripts and extra files --------------------------------------
 

@@ -8,7 +8,8 @@
 #   scripts/qemu-run.sh -i INITRD [options] [-- QEMU ARGS...]
 #
 #   -i FILE    initramfs built by mkinitramfs.sh (required)
-#   -k FILE    kernel image (default /boot/vmlinuz-<guest kver>)
+#   -k FILE    kernel image (default: the guest kernel's, see
+#              scripts/guest-kver.sh; KVER= selects another)
 #   -m MEM     guest memory (default 1G)
 #   -c N       number of vCPUs (default 1)
 #   -t SEC     hard timeout: QEMU is killed after SEC seconds (default 300)
@@ -48,6 +49,10 @@
 set -euo pipefail
 # shellcheck source=lib/host.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
+# shellcheck source=lib/chroot.sh
+. "$VRB_ROOT/scripts/lib/chroot.sh"
+# shellcheck source=lib/kernels.sh
+. "$VRB_ROOT/scripts/lib/kernels.sh"
 
 initrd=""
 kernel=""
@@ -83,7 +88,10 @@ done
 shift $((OPTIND - 1))
 [[ -n $initrd ]] || vrb_die "-i INITRD is required (try -h)"
 [[ -f $initrd ]] || vrb_die "$initrd: no such file"
-[[ -n $kernel ]] || kernel=/boot/vmlinuz-$(vrb_guest_kver)
+if [[ -z $kernel ]]; then
+	kver=$(vrb_guest_kver)
+	kernel=$(vrb_kernel_image "$kver")
+fi
 [[ -r $kernel ]] || vrb_die "$kernel: not readable"
 
 # kvm_usable: the rule from ENVIRONMENT.md.  A /dev/kvm that exists is not

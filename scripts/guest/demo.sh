@@ -58,6 +58,12 @@ say "insmod hands the module to the kernel.  Its PCI id table matches" \
 	"1af4:1001, so the kernel calls its probe function: reset the" \
 	"device, negotiate features, set up the virtqueue(s), read the" \
 	"capacity and register a block device."
+if [ -e "$pcidev/driver" ]; then
+	say "This kernel has virtio_pci built in and it took the disk at" \
+		"boot.  driver_override names the only driver the PCI core may" \
+		"bind the device to; then unbind it from virtio-pci."
+	run vrb_takeover || { say "takeover failed"; exit 1; }
+fi
 run insmod "$VRB_KO" || { say "insmod failed"; exit 1; }
 if ! vrb_wait_for "$dev" 10; then
 	say "$dev did not appear; the kernel log says:"

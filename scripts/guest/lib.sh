@@ -152,12 +152,51 @@ vrb_wait_for() {
 	done
 }
 
+# vrb_takeover: hand every legacy virtio-blk disk that another driver
+# holds to vringblk.  From 6.12 on Debian builds virtio_pci into the
+# kernel: it claims the disks at boot and no module blacklist helps.  The
+# PCI core binds a device only to the driver named in its
+# driver_override, so set that, unbind, and vringblk's registration (or
+# drivers_probe, if it is loaded already) binds the device.  The
+# override stays: a reload of vringblk gets the disks back, virtio_pci
+# never does.  (scripts/vrb-takeover.sh is the same for a user's guest.)
+vrb_takeover() {
+	local d drv
+	for d in $(vrb_legacy_pci_devs); do
+		echo "$VRB_DRIVER" >"$d/driver_override" || return 1
+		[ -e "$d/driver" ] || continue
+		drv=$(basename "$(readlink "$d/driver")")
+		[ "$drv" = "$VRB_DRIVER" ] && continue
+		echo "takeover: ${d##*/} from $drv"
+		# In the kernel log too, where the tests' logs keep it.
+		echo "vringblk-test: takeover ${d##*/} from $drv" >/dev/kmsg
+		echo "${d##*/}" >"$d/driver/unbind" || return 1
+		[ -d "/sys/bus/pci/drivers/$VRB_DRIVER" ] &&
+			echo "${d##*/}" >/sys/bus/pci/drivers_probe
+	done
+	return 0
+}
+
+# vrb_wait_takeover DEV [SECONDS]: wait (default 10 s) for DEV, a disk of
+# a hot-plugged device, handing the device over as it appears: a built-in
+# virtio_pci claims a new device before vringblk can.
+vrb_wait_takeover() {
+	local n=$((${2:-10} * 10))
+	while [ ! -e "$1" ]; do
+		[ -z "$VRB_KO" ] || vrb_takeover >/dev/null || return 1
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "$1 did not appear"; return 1; }
+		usleep 100000
+	done
+}
+
 # vrb_load: load the driver under test and wait for all disks to appear.
 # Expects vrbtest.disks=N disks (default 1).
 vrb_load() {
 	local i ndisks
 	ndisks=$(vrb_param disks 1)
 	if [ -n "$VRB_KO" ]; then
+		vrb_takeover || return 1
 		# shellcheck disable=SC2086 # VRB_MODARGS: one word per param
 		insmod "$VRB_KO" $VRB_MODARGS || return 1
 	else

@@ -825,7 +825,7 @@ s_unplug() {
 	vrb_check insmod-without-disk insmod "$VRB_KO"
 	dmesg_mark
 	host_do plug || return 0
-	vrb_check new-disk-appears vrb_wait_for "$dev0" 30
+	vrb_check new-disk-appears vrb_wait_takeover "$dev0" 30
 	vrb_check new-disk-is-the-plugged-one check_plugged
 	vrb_check new-disk-works fio_verify "$dev0" 4m 4m
 	vrb_check new-disk-ring-settled ring_settled "$disk0"

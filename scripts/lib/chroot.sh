@@ -12,10 +12,18 @@
 #
 #   vrb_chroot SUITE [PKG...]      print the chroot's path; create it the
 #                                  first time (~2 min, ~300 MB), install
-#                                  the packages it lacks
+#                                  the packages it lacks.  SUITE may be
+#                                  "<base>-backports" (trixie-backports):
+#                                  a <base> chroot that also has the
+#                                  backports suite in its apt sources;
+#                                  "<base>-security" likewise, with the
+#                                  security archive (bookworm-security)
 #   vrb_chroot_run SUITE CMD...    run CMD inside, with /proc and /dev
 #                                  mounted for the command and unmounted
-#                                  after, however it ends
+#                                  after, however it ends; the directories
+#                                  in VRB_CHROOT_BIND (space-separated
+#                                  absolute paths) are bind-mounted at the
+#                                  same paths inside for the command
 #
 # Chroots live in $VRB_CACHE/chroot/<suite> (default /var/cache/vringblk),
 # one lock file each: two scripts never change one at the same time.
@@ -26,6 +34,7 @@
 
 VRB_CACHE=${VRB_CACHE:-${VRINGBLK_CACHE:-/var/cache/vringblk}}
 VRB_MIRROR=${VRB_MIRROR:-http://deb.debian.org/debian}
+VRB_SECURITY_MIRROR=${VRB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # vrb_chroot_dir SUITE: where SUITE's chroot lives.
 vrb_chroot_dir() {
@@ -34,7 +43,7 @@ vrb_chroot_dir() {
 
 # vrb_chroot SUITE [PKG...]
 vrb_chroot() {
-	local suite=$1 dir tmp missing=() p
+	local suite=$1 dir tmp missing=() p base
 	shift
 	dir=$(vrb_chroot_dir "$suite")
 	mkdir -p "$VRB_CACHE/chroot"
@@ -45,13 +54,21 @@ vrb_chroot() {
 				vrb_die "debootstrap missing: scripts/deps.sh chroot"
 			tmp=$dir.tmp
 			rm -rf "$tmp"
-			vrb_log "debootstrap $suite into $dir (once)"
-			debootstrap --variant=minbase "$suite" "$tmp" \
+			base=${suite%-backports}
+			base=${base%-security}
+			vrb_log "debootstrap $base into $dir (once)"
+			debootstrap --variant=minbase "$base" "$tmp" \
 				"$VRB_MIRROR" >"$VRB_CACHE/chroot/$suite.log" 2>&1 ||
 				vrb_die "debootstrap $suite failed: $VRB_CACHE/chroot/$suite.log"
 			printf '%s\n' 'Acquire::Check-Valid-Until "false";' \
 				'APT::Install-Recommends "false";' \
 				>"$tmp/etc/apt/apt.conf.d/99vringblk"
+			case $suite in
+			*-backports) echo "deb $VRB_MIRROR $suite main" \
+				>"$tmp/etc/apt/sources.list.d/backports.list" ;;
+			*-security) echo "deb $VRB_SECURITY_MIRROR $suite main" \
+				>"$tmp/etc/apt/sources.list.d/security.list" ;;
+			esac
 			mv "$tmp" "$dir"
 		fi
 		for p in "$@"; do
@@ -72,12 +89,19 @@ vrb_chroot() {
 
 # _vrb_chroot_exec DIR CMD...: mount /proc and /dev, run CMD, unmount.
 _vrb_chroot_exec() {
-	local dir=$1 rc=0
+	local dir=$1 rc=0 b binds=()
 	shift
 	mountpoint -q "$dir/proc" || mount -t proc proc "$dir/proc"
 	mountpoint -q "$dir/dev" || mount --bind /dev "$dir/dev"
 	cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+	for b in ${VRB_CHROOT_BIND:-}; do
+		mkdir -p "$dir$b"
+		mountpoint -q "$dir$b" || { mount --bind "$b" "$dir$b" && binds+=("$b"); }
+	done
 	chroot "$dir" "$@" || rc=$?
+	for b in "${binds[@]}"; do
+		umount "$dir$b" 2>/dev/null || umount -l "$dir$b" || true
+	done
 	umount "$dir/dev" 2>/dev/null || umount -l "$dir/dev" || true
 	umount "$dir/proc" 2>/dev/null || umount -l "$dir/proc" || true
 	return "$rc"

@@ -42,7 +42,8 @@ vrb_heavy() {
 	fi
 }
 
-# vrb_guest_kver: print the guest kernel version (see guest-kver.sh).
+# vrb_guest_kver: print the guest kernel version (KVER= or the default),
+# the kernel fetched if need be (see guest-kver.sh).
 vrb_guest_kver() {
 	"$VRB_ROOT/scripts/guest-kver.sh"
 }
@@ -57,11 +58,10 @@ vrb_module_ko() {
 		ko=$VRB_ROOT/vringblk.ko
 		if [[ $build == 1 ]]; then
 			vrb_log "building the module for $kver"
-			vrb_heavy make -C "$VRB_ROOT" -s \
-				KDIR="/lib/modules/$kver/build" >&2
+			"$VRB_ROOT/scripts/kbuild.sh" "$kver" -s >&2
 		fi
 	fi
-	[[ -f $ko ]] || vrb_die "$ko not found (make KDIR=/lib/modules/$kver/build)"
+	[[ -f $ko ]] || vrb_die "$ko not found (make KVER=$kver)"
 	vermagic=$(modinfo -F vermagic "$ko")
 	[[ $vermagic == "$kver "* ]] ||
 		vrb_die "$ko was built for '${vermagic%% *}', the guest runs $kver"
