@@ -182,9 +182,16 @@ log=$build/kunit.log
 echo "kunit: source $src, build dir $build"
 # kunit.py prints the build steps, then one line per case and suite, then
 # "Testing complete. Ran N tests: passed: X, failed: Y, ...".
+# Building and running the UML kernel is heavy work: it takes the lock
+# that kernel builds and QEMU boots share (scripts/lib/host.sh), unless
+# the caller already holds it.
+heavy=()
+# shellcheck disable=SC2031 # host.sh sets it for its children only
+[ "${VRB_HEAVY_LOCKED:-0}" = 1 ] ||
+	heavy=(env VRB_HEAVY_LOCKED=1 flock "${VRB_HEAVY_LOCK:-/tmp/vringblk-heavy.lock}")
 set +e
 (cd "$scratch" &&
-	python3 tools/testing/kunit/kunit.py run \
+	"${heavy[@]}" python3 tools/testing/kunit/kunit.py run \
 		--kunitconfig="$proj/kunit" \
 		--build_dir="$build" \
 		--jobs="${KUNIT_JOBS:-2}" \

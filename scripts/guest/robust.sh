@@ -1376,7 +1376,7 @@ hostile_after() {
 # replayed without writing).  Sizes 512 B to 256 KiB, depths 1, 4 and 32.
 
 s_dataloss() {
-	local bdf rounds=1 r=1 sz=2m
+	local bdf rounds=1 r=1 sz=8m
 	if [ "$long" = 1 ]; then
 		rounds=4
 		sz=16m
