@@ -55,7 +55,23 @@ flock -u 9
 
 key=$( (echo "$stamp"; cat "$frag") | md5sum | cut -c1-12)
 out=$VRB_CACHE/debug-kernel/$key
+
+# register: make the built kernel look like one lib/kernels.sh extracted
+# (kernels/<release>/{root,series,.ready}; root/usr/src/linux-headers-
+# <release> is the build tree, which external modules build against).
+register() {
+	local rel kdir
+	rel=$(cat "$out/kernelrelease")
+	kdir=$VRB_CACHE/kernels/$rel
+	mkdir -p "$kdir" "$out/root/usr/src"
+	ln -sfn "$out" "$out/root/usr/src/linux-headers-$rel"
+	ln -sfn "$out/root" "$kdir/root"
+	echo debug >"$kdir/series"
+	touch "$kdir/.ready"
+}
+
 if [[ -f $out/.vrb-built ]]; then
+	register
 	echo "$out"
 	exit 0
 fi
@@ -96,4 +112,5 @@ build() {
 	touch "$out/.vrb-built"
 }
 build
+register
 echo "$out"

@@ -26,6 +26,12 @@
 # A full version (6.12.117+deb12-amd64) is accepted too, when it is one
 # of the three; anything else is an error, never a guess.
 #
+# One more name, never part of the matrix of supported kernels: "debug",
+# the debug guest kernel scripts/debug-kernel.sh builds from 6.1's source
+# with the kernel's bug detectors on.  Once built it looks like an
+# extracted kernel (root/ with boot/ and lib/modules/, its build tree as
+# the headers), so everything that takes KVER= can boot and build for it.
+#
 #   vrb_kernel_resolve NAME     print the full version (6.1, 6.12, newest,
 #                               the newest's major.minor, or a full one)
 #   vrb_kernel_all              print the three full versions, oldest first
@@ -116,10 +122,15 @@ vrb_kernel_all() {
 }
 
 vrb_kernel_resolve() {
-	local name=$1 v
+	local name=$1 v dir
 	case $name in
 	6.1 | 6.12 | newest)
 		_vrb_series_kver "$name"
+		return
+		;;
+	debug)
+		dir=$("$VRB_ROOT/scripts/debug-kernel.sh") || exit 1
+		cat "$dir/kernelrelease"
 		return
 		;;
 	"")
@@ -147,7 +158,7 @@ _vrb_kernel_kind() {
 	s=$(_vrb_kernel_series "$1") || exit 1
 	case $s in
 	6.1) echo host ;;
-	6.12) echo extracted ;;
+	6.12 | debug) echo extracted ;;
 	newest) echo chroot ;;
 	esac
 }
