@@ -1056,7 +1056,13 @@ static int __init vrb_init(void)
 {
 	int err;
 
-	vrb_wq = alloc_workqueue(VRB_NAME, WQ_MEM_RECLAIM, 0);
+	/*
+	 * Unbound: a reset has no reason to run on the CPU that asked for
+	 * it.  (Newer kernels, 7.3 for one, warn about a workqueue that says
+	 * neither WQ_UNBOUND nor WQ_PERCPU; WQ_UNBOUND means the same on
+	 * every kernel vringblk supports.)
+	 */
+	vrb_wq = alloc_workqueue(VRB_NAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!vrb_wq)
 		return -ENOMEM;
 	vrb_dbg_init();
