@@ -62,6 +62,7 @@ out=$VRB_CACHE/debug-kernel/$key
 register() {
 	local rel kdir
 	rel=$(cat "$out/kernelrelease")
+	[[ -n $rel ]] || vrb_die "$out/kernelrelease is empty"
 	kdir=$VRB_CACHE/kernels/$rel
 	mkdir -p "$kdir" "$out/root/usr/src"
 	ln -sfn "$out" "$out/root/usr/src/linux-headers-$rel"
@@ -99,8 +100,7 @@ build() {
 	vrb_log "building the debug kernel in $out (about 20 minutes)"
 	vrb_heavy make -s -C "$src" O="$out" LOCALVERSION=-vrbdebug \
 		-j"$(nproc)" bzImage modules >&2
-	make -s -C "$src" O="$out" LOCALVERSION=-vrbdebug kernelrelease \
-		>"$out/kernelrelease"
+	cp "$out/include/config/kernel.release" "$out/kernelrelease"
 	# A module tree as Debian's packages lay one out (root/lib/modules/
 	# <release>, modules.builtin included), for mkinitramfs.sh.
 	make -s -C "$src" O="$out" LOCALVERSION=-vrbdebug \
