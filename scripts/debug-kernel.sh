@@ -64,8 +64,9 @@ register() {
 	rel=$(cat "$out/kernelrelease")
 	[[ -n $rel ]] || vrb_die "$out/kernelrelease is empty"
 	kdir=$VRB_CACHE/kernels/$rel
-	mkdir -p "$kdir" "$out/root/usr/src"
+	mkdir -p "$kdir" "$out/root/usr/src" "$out/root/boot"
 	ln -sfn "$out" "$out/root/usr/src/linux-headers-$rel"
+	ln -sfn ../../arch/x86/boot/bzImage "$out/root/boot/vmlinuz-$rel"
 	ln -sfn "$out/root" "$kdir/root"
 	echo debug >"$kdir/series"
 	touch "$kdir/.ready"
@@ -106,9 +107,6 @@ build() {
 	make -s -C "$src" O="$out" LOCALVERSION=-vrbdebug \
 		INSTALL_MOD_PATH="$out/root" INSTALL_MOD_STRIP=1 \
 		modules_install >&2
-	mkdir -p "$out/root/boot"
-	cp "$out/arch/x86/boot/bzImage" \
-		"$out/root/boot/vmlinuz-$(cat "$out/kernelrelease")"
 	touch "$out/.vrb-built"
 }
 build
