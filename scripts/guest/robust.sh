@@ -1721,9 +1721,11 @@ bind_again() {
 	vrb_wait_for "$dev0" 20 || { echo "no $dev0 after bind"; return 1; }
 }
 
+# rescan_back BDF: the device found again is vringblk's (where virtio_pci
+# is built in it claims it first: vrb_wait_takeover hands it over).
 rescan_back() {
 	echo 1 >/sys/bus/pci/rescan
-	vrb_wait_for "$dev0" 20 || { echo "no $dev0 after rescan"; return 1; }
+	vrb_wait_takeover "$dev0" 20 || { echo "no $dev0 after rescan"; return 1; }
 	expect_eq "driver after rescan" \
 		"$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")" \
 		"$VRB_DRIVER"
@@ -1767,6 +1769,7 @@ s_probe_stall() {
 probe_gives_up() {
 	local t0 t1
 	t0=$(now_ms)
+	vrb_takeover >/dev/null || return 1
 	bg_start insmod insmod "$VRB_KO" io_timeout=$PROBE_TMO
 	bg_ends insmod $((PROBE_TMO * 10)) || return 1
 	t1=$(now_ms)
@@ -1799,6 +1802,7 @@ probe_again() {
 config_during_probe() {
 	local want n=200 rc=0
 	want=$(($(vrb_param resize_to) / 512))
+	vrb_takeover >/dev/null || return 1
 	bg_start insmod insmod "$VRB_KO"
 	while [ ! -e "/sys/block/$disk0" ] && [ ! -s /tmp/insmod.rc ]; do
 		n=$((n - 1))

@@ -21,8 +21,9 @@ failures=()
 # provoke on purpose ("I/O error, dev vringblk0", "request timed out",
 # "queue broken", "injected", "resetting the device") matches.
 # The debug kernel's detectors (scripts/debug-kernel.sh) have their own
-# words besides WARNING: and BUG: (lockdep, ODEBUG, DMA-API, list debugging).
-VRB_BAD_KERNEL='\[ *[0-9]+\.[0-9]+\].*(WARNING:|BUG:|Oops|hung task|blocked for more than|Call Trace|soft lockup|rcu.*stall|general protection|Kernel panic|UBSAN|KASAN|ODEBUG|DMA-API|list_(add|del) corruption|possible (recursive|circular) locking|inconsistent lock state|kmemleak: [0-9]+ new suspected)'
+# words besides WARNING: and BUG: (lockdep, ODEBUG, list debugging, kmemleak;
+# DMA-API debug reports come as WARNING:, and it logs harmless lines too).
+VRB_BAD_KERNEL='\[ *[0-9]+\.[0-9]+\].*(WARNING:|BUG:|Oops|hung task|blocked for more than|Call Trace|soft lockup|rcu.*stall|general protection|Kernel panic|UBSAN|KASAN|ODEBUG|list_(add|del) corruption|possible (recursive|circular) locking|inconsistent lock state|kmemleak: [0-9]+ new suspected)'
 
 # vrb_record STATUS NAME REASON: count one case; print failures and skips.
 vrb_record() {
