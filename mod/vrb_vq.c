@@ -148,10 +148,11 @@ int vrb_vq_init(struct vrb_vq *vq, const char *name, unsigned int num,
  * vrb_vq_reset - forget everything in flight after a device reset
  * @vq: the queue.
  *
- * For use after the device was reset (status 0) and any tokens still in
- * flight were taken back with vrb_vq_detach_unused(): clears the ring
- * memory and the shadow state, clears the broken flag, and starts the
- * indices at 0 again, as a freshly reset device expects (§2.7.6).
+ * For use after the device was reset (status 0): clears the ring memory
+ * and the shadow state, clears the broken flag, and starts the indices at
+ * 0 again, as a freshly reset device expects (§2.7.6).  Tokens still in
+ * flight are forgotten: the caller ends their requests itself (the module
+ * by blk-mq tag), or takes them back first with vrb_vq_detach_unused().
  * Counters in @vq->stats are kept.
  *
  * Context: Caller serializes with other vrb_vq calls on @vq; the device
@@ -197,8 +198,7 @@ void vrb_vq_cleanup(struct vrb_vq *vq)
  * without reading or writing ring memory, so a device that scribbles on
  * the ring cannot make the driver free a descriptor twice or return a
  * token that is not in flight.  The transport recovers by resetting the
- * device, taking the tokens back with vrb_vq_detach_unused() and calling
- * vrb_vq_reset().
+ * device, ending the requests still in flight and calling vrb_vq_reset().
  *
  * Context: Caller serializes with other vrb_vq calls on @vq.
  */
