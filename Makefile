@@ -6,7 +6,9 @@
 #   make demo            QEMU guest: load, show the ring, move data, power off
 #   make check           every test; ends with "N passed, N failed"
 #   make check-long      the same with the long forms (LONG=1) of the
-#                        robustness scenarios
+#                        robustness scenarios, and all of check-debug
+#   make check-debug     the in-guest tests and every robustness scenario
+#                        on the debug kernel (KASAN, lockdep, kmemleak...)
 #   make lint            checkpatch --strict, sparse, W=1 -Werror, kernel-doc
 #   make kunit           the ring's KUnit suites under kunit.py (KASAN=1 too)
 #   make guest-test      the in-guest test matrix only
@@ -43,7 +45,7 @@ KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR)) \
 
 
 .PHONY: all modules clean lint kunit demo check guest-test dkms-test deps \
-	trace-demo bench robust check-long litmus litmus-doc
+	trace-demo bench robust check-long check-debug litmus litmus-doc
 
 all: modules
 
@@ -98,3 +100,6 @@ check:
 
 check-long:
 	LONG=1 scripts/check.sh
+
+check-debug:
+	scripts/check-debug.sh

@@ -22,38 +22,8 @@ cd "$(dirname "$0")/.." || exit 1
 . scripts/lib/host.sh
 
 LOGDIR=build/check
-mkdir -p "$LOGDIR"
-total_pass=0
-total_fail=0
-total_skip=0
-start=$(date +%s)
-
-# stage NAME COMMAND...: run a stage, show its output, add its counts.
-stage() {
-	local name=$1 log=$LOGDIR/$1.log line p f s rc t0
-	shift
-	t0=$(date +%s)
-	echo "=== $name: $*"
-	"$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "=== $name: no result line (exit $rc): counted as 1 failure"
-		total_fail=$((total_fail + 1))
-		return
-	fi
-	p=$(echo "$line" | sed -E 's/.*\b([0-9]+) passed.*/\1/')
-	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-	s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "=== $name: exit $rc with no failed case: counted as 1 failure"
-		f=1
-	fi
-	total_pass=$((total_pass + p))
-	total_fail=$((total_fail + f))
-	total_skip=$((total_skip + ${s:-0}))
-	echo "=== $name: $p passed, $f failed in $(($(date +%s) - t0)) s"
-}
+# shellcheck source=scripts/lib/stage.sh
+. scripts/lib/stage.sh
 
 # build_module: W=1 -Werror against every supported kernel, each in its
 # own copy of the project; the default guest kernel's last, in the
@@ -117,10 +87,4 @@ for kver in $(scripts/guest-kver.sh --all); do
 		--ko "$ko" --results "build/robust-test-$kver" timeout unplug
 done
 
-echo "=== make check took $(($(date +%s) - start)) s; logs in $LOGDIR/"
-# The last line is always exactly "N passed, N failed"; skipped cases
-# (a tool or kernel feature missing here) are listed in the stage logs and
-# counted on the line before it.
-[ "$total_skip" -gt 0 ] && echo "($total_skip skipped, see the logs)"
-echo "$total_pass passed, $total_fail failed"
-[ "$total_fail" -eq 0 ]
+stage_summary "make check"

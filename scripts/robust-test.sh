@@ -37,6 +37,9 @@
 #   reset_state  the cache mode and the workqueue a reset must keep
 #   surprise_full  the device vanishes (config space too) with a full ring
 #   shared_msix  irq=shared: a config vector and one for all queues, no ISR
+#   probe_alloc  each allocation of probe fails in turn (failslab and
+#              fail_page_alloc through fail-nth; kernels with
+#              CONFIG_FAULT_INJECTION, i.e. the debug kernel)
 #
 # How the two sides talk:
 #   guest -> host  "VRB-WAIT <tag>" on the console (ttyS0), as in
@@ -84,7 +87,8 @@ done
 MiB=$((1 << 20))
 confdir=$VRB_ROOT/scripts/robust
 scenarios=(counters timeout unplug surprise unbind eio hostile dataloss
-	badinput held_fd probe_stall reset_state surprise_full shared_msix)
+	badinput held_fd probe_stall reset_state surprise_full shared_msix
+	probe_alloc)
 
 # ---- the scenarios ----------------------------------------------------------
 #
@@ -212,6 +216,12 @@ sc_surprise_full() {
 	qargs+=(-device "pci-bridge,id=br0,chassis_nr=1,shpc=off,addr=0x10")
 	disk d0 $((64 * MiB)) vd0 bus=br0,addr=0x1,indirect_desc=off
 	on_wait[throttle-on]=host_throttle_on
+}
+
+# One disk; the sweep binds it a few hundred times.
+sc_probe_alloc() {
+	disk d0 $((64 * MiB)) vd0
+	boot_tmo=1200
 }
 
 sc_shared_msix() {

@@ -2095,6 +2095,152 @@ check_no_isr_reads() {
 	fi
 }
 
+# ---- probe_alloc: every allocation of probe fails once (#12 item 3) ----------
+#
+# /proc/<pid>/fail-nth (CONFIG_FAULT_INJECTION): after "echo N >" it, the
+# N-th fault-injection point the task passes fails, once.  Here the points
+# are failslab and fail_page_alloc, told to count sleeping allocations
+# too (by default they skip them).  A bind runs probe in the writing task
+# (with no NUMA node pci_call_probe() calls it directly), so for N = 1, 2,
+# ... exactly one allocation of "echo BDF >bind" fails: in sysfs's write
+# path, in the driver core, or in probe; an N past the last allocation
+# binds untouched, which ends the sweep.  One line per N goes to
+# /tmp/sweep: "N outcome detail", outcome one of
+#   outside   bind failed, probe never ran (sysfs or driver core)
+#   failed    probe ran and failed
+#   tolerated an allocation failed and probe still succeeded
+#   clean     no failure was injected: the end of the sweep
+# and the cases below read it.
+FI=/sys/kernel/debug
+
+s_probe_alloc() {
+	local bdf
+	if [ ! -e /proc/self/fail-nth ] || [ ! -d $FI/failslab ] ||
+	   [ ! -d $FI/fail_page_alloc ]; then
+		vrb_skip probe-alloc-sweep "kernel built without CONFIG_FAILSLAB and CONFIG_FAIL_PAGE_ALLOC"
+		vrb_check rmmod true
+		return 0
+	fi
+	vrb_check load vrb_load || return 0
+	bdf=$(basename "$(vrb_legacy_pci_devs | head -n 1)")
+	vrb_check write-pattern write_pattern "$dev0"
+	vrb_check unbind sh -c "echo $bdf >$PCIDRV/unbind"
+	fail_alloc_setup
+	vrb_check sweep/ends alloc_sweep "$bdf" || return 0
+	vrb_check sweep/every-failed-probe-says-why sweep_check failed \
+		"probe failed"
+	vrb_check sweep/device-left-reset-and-unclaimed sweep_check failed \
+		"status=(0|128) driver=none"
+	vrb_check sweep/nothing-left-behind sweep_check "failed|outside" \
+		"leftovers=none"
+	vrb_check sweep/tolerated-failures-leave-a-working-disk sweep_check \
+		tolerated "read=ok"
+	vrb_check sweep/disk-index-reused disk_is "$bdf" "$disk0"
+	vrb_check data-intact check_pattern "$dev0"
+	vrb_check disk-works fio_verify "$dev0" 8m 4m
+	vrb_check rmmod vrb_unload
+}
+
+# disk_is BDF NAME: the disk on device BDF is NAME (an index leaked by a
+# failed probe would make it vringblk1, 2...).
+disk_is() {
+	local d
+	for d in /sys/bus/pci/devices/"$1"/block/*; do
+		expect_eq disk "${d##*/}" "$2"
+		return
+	done
+}
+
+fail_alloc_setup() {
+	local f
+	for f in failslab fail_page_alloc; do
+		echo N >$FI/$f/ignore-gfp-wait
+		echo 1 >$FI/$f/verbose
+		echo 0 >$FI/$f/verbose_ratelimit_interval_ms
+	done
+	echo 0 >$FI/fail_page_alloc/min-order
+	echo N >$FI/fail_page_alloc/ignore-gfp-highmem
+}
+
+# alloc_sweep BDF: bind with the N-th allocation failing, N = 1, 2, ...,
+# until a bind injects nothing; unbind after each bind that worked.
+alloc_sweep() {
+	local n=1 max=3000 rc inj out t0 nfailed=0 ntol=0 nout=0
+	t0=$(now_ms)
+	: >/tmp/sweep
+	while [ "$n" -le "$max" ]; do
+		dmesg_mark
+		rc=0
+		sh -c "echo $n >/proc/self/fail-nth && echo $1 >$PCIDRV/bind" \
+			2>/dev/null || rc=$?
+		inj=$(dmesg_new | grep -c 'FAULT_INJECTION: forcing a failure')
+		if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
+			out=$(bound_after_bind "$1" "$inj")
+			if [ "$inj" = 0 ]; then
+				echo "$n clean $out" >>/tmp/sweep
+				break
+			fi
+			echo "$n tolerated $out" >>/tmp/sweep
+			ntol=$((ntol + 1))
+		elif [ "$inj" = 0 ]; then
+			echo "$n bind-failed-uninjected rc=$rc" >>/tmp/sweep
+			echo "N=$n: bind failed (rc $rc) with no failure injected"
+			dmesg_new | tail -n 20
+			return 1
+		elif dmesg_new | grep -q "probe of $1 failed"; then
+			echo "$n failed $(unbound_after_probe "$1")" >>/tmp/sweep
+			nfailed=$((nfailed + 1))
+		else
+			echo "$n outside $(unbound_after_probe "$1")" >>/tmp/sweep
+			nout=$((nout + 1))
+		fi
+		n=$((n + 1))
+	done
+	echo "$((n - 1)) allocation(s) failed in turn in $(($(now_ms) - t0)) ms:" \
+		"$nfailed failed probe, $ntol tolerated, $nout outside probe"
+	[ "$n" -le "$max" ] || { echo "still injecting at N=$max"; return 1; }
+	grep -q " clean " /tmp/sweep
+}
+
+# unbound_after_probe BDF: what a failed bind left: the probe message
+# (vringblk's own "probe failed" line), the status register, who owns
+# the device, and whether vringblk still holds an IRQ, I/O ports or a
+# debugfs directory.
+unbound_after_probe() {
+	local msg drv=none left=""
+	msg=$(dmesg_new | grep -m1 -oE "vringblk [^ ]+: probe failed[^:]*" ||
+	      echo "no-message")
+	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
+		drv=$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")
+	grep -qi "$VRB_MOD" /proc/interrupts && left="${left}irq,"
+	grep -qi "$VRB_MOD" /proc/ioports && left="${left}ioports,"
+	[ -z "$(ls "$DBG" 2>/dev/null)" ] || left="${left}debugfs,"
+	echo "status=$(vrb_legacy_read "/sys/bus/pci/devices/$1" 18 1)" \
+		"driver=$drv leftovers=${left:-none} msg=[$msg]" |
+		sed 's/vringblk [^ ]*: probe failed/probe failed/'
+}
+
+# bound_after_bind BDF INJECTED: the disk of a bind that worked reads;
+# then unbind it (if anything was injected: the sweep goes on).
+bound_after_bind() {
+	local r=failed
+	if vrb_wait_for "$dev0" 10 && dd if="$dev0" of=/dev/null bs=4k \
+		count=16 iflag=direct status=none; then
+		r=ok
+	fi
+	echo "read=$r"
+	[ "$2" = 0 ] || echo "$1" >"$PCIDRV/unbind"
+}
+
+# sweep_check OUTCOMES REGEX: every /tmp/sweep line whose outcome matches
+# OUTCOMES (a regex) matches REGEX too; list those that do not.
+sweep_check() {
+	local bad
+	bad=$(grep -E "^[0-9]+ ($1) " /tmp/sweep | grep -vE "$2")
+	echo "$(grep -cE "^[0-9]+ ($1) " /tmp/sweep) line(s) '$1'"
+	[ -z "$bad" ] || { echo "$bad" | head -n 20; return 1; }
+}
+
 # ---- main -----------------------------------------------------------------------
 
 if ! command -v "s_$scenario" >/dev/null; then

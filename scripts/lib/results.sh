@@ -74,6 +74,11 @@ vrb_parse_console() {
 		vrb_record PASS "guest-log-clean/$group" ""
 	else
 		vrb_record FAIL "guest-log-clean/$group" "$line"
+		# The report in full (a KASAN or lockdep report is 30-80
+		# lines): from the first bad line on, at most 150 lines.
+		echo "  the kernel's report ($log):"
+		grep -aE -A100 "$VRB_BAD_KERNEL" <<<"$clean" | head -n 150 |
+			sed 's/^/    /'
 	fi
 }
 
