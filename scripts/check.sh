@@ -87,4 +87,13 @@ for kver in $(scripts/guest-kver.sh --all); do
 		--ko "$ko" --results "build/robust-test-$kver" timeout unplug
 done
 
+# make check-long only: everything on the debug kernel (make check-debug:
+# the guest matrix and every robustness scenario under KASAN, lockdep,
+# kmemleak, DMA-API debug, UBSAN; the probe allocation sweep; the block
+# layer's fail_io_timeout).  Its kernel build alone takes ~16 minutes on
+# 2 cores, and a cold make check already takes about 60 (README).
+if [[ ${LONG:-0} == 1 ]]; then
+	stage debug scripts/check-debug.sh
+fi
+
 stage_summary "make check"

@@ -35,22 +35,14 @@ for tool in flex bison bc; do
 done
 [[ -f $tarball ]] || vrb_die "$tarball missing: scripts/deps.sh debug"
 
-# The source tree, extracted once (shared with scripts/kunit.sh, which
-# extracts it the same way; an O= build never writes into it).
+# The source tree, extracted once (shared with scripts/kunit.sh; an O=
+# build never writes into it).
 src=$VRB_CACHE/linux-source-6.1
 stamp=$(stat -c '%s %Y' "$tarball")
 mkdir -p "$VRB_CACHE"
 exec 9>"$VRB_CACHE/lock"
 flock 9
-if [[ ! -d $src ]] || [[ $(cat "$src.stamp" 2>/dev/null) != "$stamp" ]]; then
-	vrb_log "extracting $tarball"
-	rm -rf "$src" "$src.tmp" "$src.stamp"
-	mkdir "$src.tmp"
-	tar -xf "$tarball" -C "$src.tmp"
-	mv "$src.tmp/linux-source-6.1" "$src"
-	rmdir "$src.tmp"
-	echo "$stamp" >"$src.stamp"
-fi
+vrb_extract_source "$tarball" "$src"
 flock -u 9
 
 key=$( (echo "$stamp"; cat "$frag") | md5sum | cut -c1-12)

@@ -93,19 +93,7 @@ else
 	tname=$(basename "$tarball" .tar.xz)
 	echo "kunit: kernel $kver, source $tarball"
 	src=$cache/$tname
-	# Extract once per tarball version (size + mtime), into a temporary
-	# directory renamed into place, so an interrupted run leaves no
-	# half-extracted tree behind.
-	stamp=$(stat -c '%s %Y' "$tarball")
-	if [ ! -d "$src" ] || [ "$(cat "$src.stamp" 2>/dev/null)" != "$stamp" ]; then
-		echo "kunit: extracting $tarball"
-		rm -rf "$src" "$src.tmp" "$src.stamp"
-		mkdir "$src.tmp"
-		tar -xf "$tarball" -C "$src.tmp"
-		mv "$src.tmp/$tname" "$src"
-		rmdir "$src.tmp"
-		echo "$stamp" >"$src.stamp"
-	fi
+	vrb_extract_source "$tarball" "$src"
 fi
 [ ! -e "$src/.config" ] || die "$src is configured; kunit.py needs a clean tree (make mrproper)"
 

@@ -88,9 +88,11 @@ done
 shift $((OPTIND - 1))
 [[ -n $initrd ]] || vrb_die "-i INITRD is required (try -h)"
 [[ -f $initrd ]] || vrb_die "$initrd: no such file"
+kwords=""	# what this kernel needs on its command line (lib/kernels.sh)
 if [[ -z $kernel ]]; then
 	kver=$(vrb_guest_kver)
 	kernel=$(vrb_kernel_image "$kver")
+	kwords=$(vrb_kernel_cmdline "$kver")
 fi
 [[ -r $kernel ]] || vrb_die "$kernel: not readable"
 
@@ -110,7 +112,7 @@ else
 	cpu=max		# everything TCG can emulate (SSE4.2 for crc32c...)
 fi
 
-cmdline="console=ttyS0 loglevel=5 panic=-1 rdinit=/init"
+cmdline="console=ttyS0 loglevel=5 panic=-1 rdinit=/init${kwords:+ $kwords}"
 [[ $blacklist == 1 ]] && cmdline+=" modprobe.blacklist=virtio_pci,virtio_blk"
 [[ $oops_panic == 1 ]] && cmdline+=" oops=panic"
 [[ ${#append[@]} -gt 0 ]] && cmdline+=" ${append[*]}"

@@ -2169,11 +2169,26 @@ alloc_sweep() {
 	t0=$(now_ms)
 	: >/tmp/sweep
 	while [ "$n" -le "$max" ]; do
-		dmesg_mark
-		rc=0
-		sh -c "echo $n >/proc/self/fail-nth && echo $1 >$PCIDRV/bind" \
-			2>/dev/null || rc=$?
-		inj=$(dmesg_new | grep -c 'FAULT_INJECTION: forcing a failure')
+		# The kernel log of this N is what follows its mark, in
+		# /tmp/dnew (a line count would drift once the log wraps).
+		echo "vringblk-test: sweep N=$n" >/dev/kmsg
+		# The shell reads its own fail-nth back: 0 once the failure
+		# was injected (some are silent: __GFP_NOWARN allocations).
+		out=$(sh -c "echo $n >/proc/self/fail-nth || exit 9
+			echo $1 >$PCIDRV/bind 2>/dev/null
+			rc=\$?
+			read -r left </proc/self/fail-nth
+			echo \$rc \${left:-none}")
+		dmesg | sed -n "/vringblk-test: sweep N=$n\$/,\$p" >/tmp/dnew
+		rc=${out% *}
+		inj=0
+		[ "${out#* }" = 0 ] && inj=1
+		if [ -z "$out" ] || [ "$rc" = 9 ]; then
+			echo "$n bind-died" >>/tmp/sweep
+			echo "N=$n: the shell doing the bind died (an Oops?)"
+			tail -n 30 /tmp/dnew
+			return 1
+		fi
 		if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
 			out=$(bound_after_bind "$1" "$inj")
 			if [ "$inj" = 0 ]; then
@@ -2185,9 +2200,9 @@ alloc_sweep() {
 		elif [ "$inj" = 0 ]; then
 			echo "$n bind-failed-uninjected rc=$rc" >>/tmp/sweep
 			echo "N=$n: bind failed (rc $rc) with no failure injected"
-			dmesg_new | tail -n 20
+			tail -n 20 /tmp/dnew
 			return 1
-		elif dmesg_new | grep -q "probe of $1 failed"; then
+		elif grep -q "probe of $1 failed" /tmp/dnew; then
 			echo "$n failed $(unbound_after_probe "$1")" >>/tmp/sweep
 			nfailed=$((nfailed + 1))
 		else
@@ -2197,7 +2212,9 @@ alloc_sweep() {
 		n=$((n + 1))
 	done
 	echo "$((n - 1)) allocation(s) failed in turn in $(($(now_ms) - t0)) ms:" \
-		"$nfailed failed probe, $ntol tolerated, $nout outside probe"
+		"$nfailed failed probe, $ntol tolerated, $nout outside probe" |
+		tee /dev/console
+	sed 's/^/sweep: /' /tmp/sweep >/dev/console
 	[ "$n" -le "$max" ] || { echo "still injecting at N=$max"; return 1; }
 	grep -q " clean " /tmp/sweep
 }
@@ -2208,7 +2225,7 @@ alloc_sweep() {
 # debugfs directory.
 unbound_after_probe() {
 	local msg drv=none left=""
-	msg=$(dmesg_new | grep -m1 -oE "vringblk [^ ]+: probe failed[^:]*" ||
+	msg=$(grep -m1 -oE "vringblk [^ ]+: probe failed[^:]*" /tmp/dnew ||
 	      echo "no-message")
 	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
 		drv=$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")

@@ -76,3 +76,21 @@ vrb_as_root() {
 		sudo "$@"
 	fi
 }
+
+# vrb_extract_source TARBALL DIR: extract a linux-source tarball (its one
+# top directory, named like the tarball) into DIR, once per tarball
+# version (size and mtime, kept in DIR.stamp).  It goes into a temporary
+# directory renamed into place, so an interrupted run leaves no
+# half-extracted tree behind.  The caller holds the cache's lock.
+vrb_extract_source() {
+	local tarball=$1 dir=$2 stamp
+	stamp=$(stat -c '%s %Y' "$tarball")
+	[[ -d $dir && $(cat "$dir.stamp" 2>/dev/null) == "$stamp" ]] && return 0
+	vrb_log "extracting $tarball"
+	rm -rf "$dir" "$dir.tmp" "$dir.stamp"
+	mkdir "$dir.tmp"
+	tar -xf "$tarball" -C "$dir.tmp"
+	mv "$dir.tmp/$(basename "$tarball" .tar.xz)" "$dir"
+	rmdir "$dir.tmp"
+	echo "$stamp" >"$dir.stamp"
+}

@@ -273,6 +273,21 @@ vrb_kernel_image() {
 	vrb_die "no image of $kver in $root (vrb_kernel_prepare first)"
 }
 
+# vrb_kernel_cmdline KVER: kernel command line words this kernel needs
+# under QEMU.  The debug kernel: acpi=noirq.  Its KASAN- and lockdep-
+# instrumented ACPI interpreter, under TCG, cannot evaluate the PCI
+# routing method _PRT within ACPICA's 30 s loop limit: every
+# pci_enable_device() then waits 30 s and ends with "ACPI Error:
+# AE_AML_LOOP_TIMEOUT" and INTx unrouted.  acpi=noirq takes INTx routing
+# from the BIOS's $PIR table instead; ACPI hotplug is unaffected.  And
+# an 8 MiB kernel log: its detectors and fault injection are verbose, and
+# a report must not scroll away before the guest's last dmesg.
+vrb_kernel_cmdline() {
+	if [[ $(_vrb_kernel_series "$1") == debug ]]; then
+		echo acpi=noirq log_buf_len=8M
+	fi
+}
+
 vrb_kernel_modroot() {
 	if [[ $(_vrb_kernel_kind "$1") == host ]]; then
 		echo /
