@@ -1260,9 +1260,15 @@ int vrb_blk_add_disk(struct vrb_dev *vdev)
  */
 void vrb_blk_destroy(struct vrb_dev *vdev)
 {
-	vrb_blk_cleanup(vdev);
-	put_disk(vdev->disk);	/* never added: no ->free_disk */
+	/*
+	 * A disk never added: its last put_disk() also tears its request
+	 * queue down (disk_release() calls blk_mq_exit_queue()), which still
+	 * uses the tag set; so the disk goes first, then the tag set.  No
+	 * ->free_disk for a disk that was never added.
+	 */
+	put_disk(vdev->disk);
 	vdev->disk = NULL;
+	vrb_blk_cleanup(vdev);
 	ida_free(&vrb_index_ida, vdev->index);
 	vdev->index = -1;
 }

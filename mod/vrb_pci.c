@@ -791,6 +791,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct vrb_dev *vdev;
+	const char *step;	/* what probe was doing, for the log */
 	bool pending;
 	int err;
 
@@ -807,9 +808,12 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENODEV;
 	}
 
+	step = "allocating the device state";
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
-	if (!vdev)
-		return -ENOMEM;
+	if (!vdev) {
+		err = -ENOMEM;
+		goto out;
+	}
 	vdev->pdev = pdev;
 	vdev->index = -1;
 	spin_lock_init(&vdev->config_lock);
@@ -818,6 +822,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_WORK(&vdev->reset_work, vrb_pci_reset_work);
 	pci_set_drvdata(pdev, vdev);
 
+	step = "enabling the PCI device";
 	err = pci_enable_device(pdev);
 	if (err)
 		goto out_free_vdev;
@@ -831,9 +836,10 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		err = dma_set_coherent_mask(dev, DMA_BIT_MASK(32 +
 					    VRB_PCI_QUEUE_PFN_SHIFT));
 	if (err) {
-		dev_err(dev, "no usable DMA configuration\n");
+		step = "setting the DMA masks";
 		goto out_disable;
 	}
+	step = "claiming BAR0";
 	err = pci_request_regions(pdev, VRB_NAME);
 	if (err)
 		goto out_disable;
@@ -843,6 +849,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		err = -ENODEV;
 		goto out_release;
 	}
+	step = "mapping BAR0";
 	vdev->ioaddr = pci_iomap(pdev, 0, 0);
 	if (!vdev->ioaddr) {
 		err = -ENOMEM;
@@ -870,6 +877,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 vdev->device_features, vdev->features);
 
 	/* Step 7 (legacy order): set up the virtqueues. */
+	step = "setting up the virtqueues";
 	vdev->nvqs = vrb_pci_num_queues(vdev);
 	vdev->queues = kcalloc(vdev->nvqs, sizeof(*vdev->queues), GFP_KERNEL);
 	if (!vdev->queues) {
@@ -879,6 +887,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = vrb_pci_setup_queues(vdev);
 	if (err)
 		goto out_free_queues;
+	step = "setting up interrupts";
 	err = vrb_pci_setup_irqs(vdev);
 	if (err)
 		goto out_del_queues;
@@ -889,6 +898,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 */
 	vrb_pci_add_status(vdev, VRB_STATUS_DRIVER_OK);
 
+	step = "creating the disk";
 	err = vrb_blk_probe(vdev);
 	if (err)
 		goto out_reset;
@@ -900,6 +910,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_irq(&vdev->config_lock);
 	vdev->resets_enabled = true;
 	spin_unlock_irq(&vdev->config_lock);
+	step = "adding the disk";
 	err = vrb_blk_add_disk(vdev);
 	if (err)
 		goto out_destroy;
@@ -947,7 +958,11 @@ out_del_queues:
 out_free_queues:
 	kfree(vdev->queues);
 out_failed:
-	/* On any failure say FAILED (§3.1.1), so the device knows. */
+	/*
+	 * Give up (§3.1.1): reset, so the device lets go of every ring and
+	 * vector, and say FAILED, so it knows.
+	 */
+	vrb_pci_reset(vdev);
 	vrb_pci_add_status(vdev, VRB_STATUS_FAILED);
 	pci_iounmap(pdev, vdev->ioaddr);
 out_release:
@@ -957,6 +972,8 @@ out_disable:
 out_free_vdev:
 	mutex_destroy(&vdev->mutex);
 	kfree(vdev);
+out:
+	dev_err(dev, "probe failed %s: %pe\n", step, ERR_PTR(err));
 	return err;
 }
 

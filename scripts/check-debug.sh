@@ -21,7 +21,7 @@
 # leak fails it).  Ends with "N passed, N failed".
 #
 #   scripts/check-debug.sh            all of it (LONG=1: the long forms)
-#   scripts/check-debug.sh --short    the part `make check` runs: guest
+#   scripts/check-debug.sh --short    a quick form: guest
 #                                     config "default"; robust reset_state
 #                                     and probe_alloc
 set -uo pipefail
