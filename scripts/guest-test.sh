@@ -43,6 +43,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
 # shellcheck source=lib/results.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/results.sh"
+# shellcheck source=lib/chroot.sh
+. "$VRB_ROOT/scripts/lib/chroot.sh"
+# shellcheck source=lib/kernels.sh
+. "$VRB_ROOT/scripts/lib/kernels.sh"
 
 ko=${VRB_KO:-}
 build=1
@@ -71,6 +75,8 @@ while [[ $# -gt 0 ]]; do
 	esac
 	shift
 done
+# Timeouts grow on slow kernels (the debug kernel's detectors).
+tmo=$((tmo * $(vrb_kernel_slowdown "$(vrb_guest_kver)")))
 
 MiB=$((1 << 20))
 

@@ -59,6 +59,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/host.sh"
 # shellcheck source=lib/results.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/results.sh"
+# shellcheck source=lib/chroot.sh
+. "$VRB_ROOT/scripts/lib/chroot.sh"
+# shellcheck source=lib/kernels.sh
+. "$VRB_ROOT/scripts/lib/kernels.sh"
 
 ko=${VRB_KO:-}
 build=1
@@ -83,6 +87,8 @@ while [[ $# -gt 0 ]]; do
 	esac
 	shift
 done
+# Timeouts grow on slow kernels (the debug kernel's detectors).
+tmo=$((tmo * $(vrb_kernel_slowdown "$(vrb_guest_kver)")))
 
 MiB=$((1 << 20))
 confdir=$VRB_ROOT/scripts/robust
@@ -218,14 +224,14 @@ sc_surprise_full() {
 	on_wait[throttle-on]=host_throttle_on
 }
 
-# One disk; the sweep binds it about 800 times (~1 s each on the debug
+# One disk; the sweep binds it about 800 times (1-3 s each on the debug
 # kernel under TCG).  One kernel warning is known and not ours: 6.1's
 # register_irq_proc() ignores a failed proc_create() of an IRQ's
 # /proc/irq/N files, and unregister_irq_proc() then warns when it removes
 # the file that was never made (remove_proc_entry: "name 'smp_affinity'").
 sc_probe_alloc() {
 	disk d0 $((64 * MiB)) vd0
-	boot_tmo=2400
+	boot_tmo=$((tmo * 5))
 	known_warning='fs/proc/generic.c:[0-9]+ remove_proc_entry|unregister_irq_proc'
 	known_why="6.1's unregister_irq_proc() removes /proc/irq/N files whose creation failed (injected) and remove_proc_entry() warns"
 }

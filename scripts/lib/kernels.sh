@@ -288,6 +288,18 @@ vrb_kernel_cmdline() {
 	fi
 }
 
+# vrb_kernel_slowdown KVER: how many times longer its guests may take than
+# on Debian's kernels; the scripts scale their timeouts by it.  The debug
+# kernel's detectors (KASAN, lockdep, kmemleak) make it 3-4 times slower
+# under TCG.
+vrb_kernel_slowdown() {
+	if [[ $(_vrb_kernel_series "$1") == debug ]]; then
+		echo 4
+	else
+		echo 1
+	fi
+}
+
 vrb_kernel_modroot() {
 	if [[ $(_vrb_kernel_kind "$1") == host ]]; then
 		echo /
