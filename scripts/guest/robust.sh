@@ -1343,15 +1343,25 @@ hostile_qd1() {
 # hostile_fio KIND: light random reads (QD4); the knob is armed while
 # they run.  Whatever happens, fio is waited for before returning.
 hostile_fio() {
-	local errs armed=0
+	local errs armed=0 n=200
+	# fio runs until the injection has fired and a second more (a slow
+	# kernel, like the debug one, needs seconds just to arm it), then
+	# is stopped with SIGINT, which still prints its report.
 	bg_start hfio fio --name=hostile --filename="$dev0" --direct=1 \
 		--ioengine=libaio --rw=randread --bs=4k --iodepth=4 \
-		--offset=0 --size=4m --time_based --runtime=3 \
+		--offset=0 --size=4m --time_based --runtime=60 \
 		--continue_on_error=io
 	if wait_busy "$disk0" >/dev/null; then
 		usleep 500000
 		hostile_arm "$1" busy && armed=1
 	fi
+	while [ "$armed" = 1 ] && [ "$n" -gt 0 ] && ! grep -q '\[none\]' "$INJ"; do
+		n=$((n - 1))
+		usleep 100000
+	done
+	sleep 1
+	# shellcheck disable=SC2046 # fio's pids (its main and job process)
+	kill -INT $(pidof fio) 2>/dev/null
 	bg_ends hfio 30 || return 1
 	[ "$armed" = 1 ] || { echo "could not arm $1 under fio"; return 1; }
 	errs=$(fio_errors /tmp/hfio.out)
