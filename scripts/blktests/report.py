@@ -43,7 +43,7 @@ def parse_check_log(path):
             m = STATUS_RE.match(line)
             if m:
                 cur = {'status': m.group('status'), 'reasons': [],
-                       'detail': []}
+                       'detail': [], 'dev': m.group('dev') or ''}
                 tests[m.group('test')] = cur
                 continue
             if cur is None or not line.startswith('    '):
@@ -146,7 +146,9 @@ def main():
             cases.append(('FAIL', side + '/log-clean', badl[0].strip()))
         else:
             cases.append(('PASS', side + '/log-clean', ''))
+        m = re.search(r'VRB-BLKTESTS-BEGIN dev=/dev/(\S+)', console)
         guest[side] = {
+            'dev': m.group(1) if m else side,
             'secs': read(os.path.join(d, 'secs'), '?').strip(),
             'counts': {s: sum(1 for t in results[side].values()
                               if t['status'] == s)
@@ -258,14 +260,18 @@ def write_md(path, sides, results, failures, guest, meta, cases):
     for t in tests:
         infos = [results[s].get(t) for s in names]
         notes = []
-        reasons = [tuple(i['reasons']) if i and i['status'] == 'not run'
-                   else None for i in infos]
+        # The same reason on both sides but for the device's name is
+        # said once, with "<dev>" for the name.
+        reasons = [tuple(re.sub(r'\b%s\b' % re.escape(guest[s]['dev']),
+                                '<dev>', r) for r in i['reasons'])
+                   if i and i['status'] == 'not run' else None
+                   for s, i in zip(names, infos)]
         if len(set(reasons)) == 1 and reasons[0]:
             notes.append('; '.join(reasons[0]))
         else:
-            for s, r in zip(names, reasons):
-                if r:
-                    notes.append('%s: %s' % (s, '; '.join(r)))
+            for s, i in zip(names, infos):
+                if i and i['status'] == 'not run':
+                    notes.append('%s: %s' % (s, '; '.join(i['reasons'])))
         for s in names:
             if (s, t) in failures:
                 notes.append('%s: see below' % s)
@@ -273,7 +279,7 @@ def write_md(path, sides, results, failures, guest, meta, cases):
         if note:
             notes.append(note)
         L.append('| %s | %s | %s |' % (t, ' | '.join(cell(i) for i in infos),
-                                       md_escape(' '.join(notes))))
+                                       md_escape('; '.join(notes))))
     if failures:
         L.append('')
         L.append('## Failures')
@@ -294,8 +300,9 @@ def write_md(path, sides, results, failures, guest, meta, cases):
 
 # What a reader should know about a test beyond what blktests says.
 NOTES = {
-    'block/007': 'vringblk has no poll queues (no `.poll`, no '
-                 '`HCTX_TYPE_POLL`), so its queue has no io_poll.',
+    'block/007': 'polled I/O: vringblk has no poll queues (no `.poll`, '
+                 'no `HCTX_TYPE_POLL`); 6.1\'s virtio_blk has them only '
+                 'with its module parameter poll_queues > 0 (default 0).',
     'block/011': 'bus mastering off under I/O: requests stall; vringblk\'s '
                  'timeout handler resets the device, virtio_blk has none.',
     'block/019': 'needs a PCIe hotplug slot; QEMU\'s default machine (pc) '
