@@ -185,7 +185,8 @@ prepare_rootfs() {
 	# for blktests' scratch files (mkfs on loop devices) besides.
 	size=$(($(du -sm "$dir" | cut -f1) * 5 / 4 + 1024))
 	rm -f "$img.tmp"
-	mke2fs -q -t ext4 -L blkroot -d "$dir" -F "$img.tmp" "${size}M" ||
+	mke2fs -q -t ext4 -L blkroot -d "$dir" -F "$img.tmp" "${size}M" \
+		>/dev/null ||
 		vrb_die "mke2fs of the root image failed"
 	mv "$img.tmp" "$img"
 	echo "$want" >"$img.stamp"

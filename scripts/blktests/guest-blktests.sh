@@ -9,12 +9,12 @@
 # blktests itself runs in a real Debian userland (bash, fio, gawk,
 # util-linux, xfsprogs...) that the host built as an ext4 image:
 #
-#   /dev/sda  the Debian bookworm root file system with blktests built in
+#   sda/sdb   the Debian bookworm root file system with blktests built in
 #             /opt/blktests and the guest kernel's modules (IDE disk on
 #             QEMU's PIIX controller: neither vringblk nor virtio_pci
 #             touches it; QEMU runs it with snapshot=on, so the cached
 #             image is never changed)
-#   /dev/sdb  an empty ext4 file system for the results (blktests'
+#   sdb/sda   an empty ext4 file system for the results (blktests'
 #             results/ directory, check's output, the kernel log), which
 #             the host reads back with debugfs after power-off
 #   the legacy virtio-blk disk under test, bound to vringblk (/dev/vringblk0)
@@ -49,12 +49,16 @@ fail() {
 
 modprobe ata_piix || fail "cannot load ata_piix"
 modprobe sd_mod || fail "cannot load sd_mod"
-vrb_wait_for /dev/sda 60 || fail "no /dev/sda (root image)"
-vrb_wait_for /dev/sdb 60 || fail "no /dev/sdb (results disk)"
+vrb_wait_for /dev/sda 60 || fail "no /dev/sda"
+vrb_wait_for /dev/sdb 60 || fail "no /dev/sdb"
+# The SCSI layer probes the two disks asynchronously: which one is sda
+# varies, their file systems' labels do not.
+rootdev=$(findfs LABEL=blkroot) || fail "no disk labelled blkroot (root image)"
+resdev=$(findfs LABEL=blkres) || fail "no disk labelled blkres (results disk)"
 mkdir -p "$root"
-mount -t ext4 /dev/sda "$root" || fail "cannot mount the root image"
+mount -t ext4 "$rootdev" "$root" || fail "cannot mount the root image"
 mkdir -p "$root/results"
-mount -t ext4 /dev/sdb "$root/results" || fail "cannot mount the results disk"
+mount -t ext4 "$resdev" "$root/results" || fail "cannot mount the results disk"
 mount -t proc proc "$root/proc"
 # rbind: /sys with debugfs and tracefs, /dev with /dev/pts and /dev/shm.
 mount -o rbind /sys "$root/sys"
