@@ -144,12 +144,12 @@ src_id=$(cd "$src" && find . -type f -print0 | LC_ALL=C sort -z |
 #
 # Debian's userland for blktests, in a cached debootstrap chroot
 # (lib/chroot.sh).  Programs the tests we run call: fio, gawk, util-linux
-# (blkdiscard, blkzone, losetup), kmod, e2fsprogs, xfsprogs (mkfs.xfs,
+# (blkdiscard, blkzone, losetup), bsdextrautils (column, hexdump), kmod, e2fsprogs, xfsprogs (mkfs.xfs,
 # xfs_io), udev (udevadm settle), dmsetup (dm/*), pciutils (setpci, for
 # block/011), parted, procps, bc, psmisc; build-essential builds its src/.
 BT_SUITE=bookworm+blktests
-BT_PKGS=(bash coreutils gawk util-linux kmod fio e2fsprogs xfsprogs
-	build-essential udev dmsetup pciutils parted procps bc psmisc)
+BT_PKGS=(bash coreutils gawk util-linux bsdextrautils kmod fio e2fsprogs
+	xfsprogs build-essential udev dmsetup pciutils parted procps bc psmisc)
 btcache=$VRB_CACHE/blktests
 img=$btcache/rootfs-$kver.img
 
@@ -161,7 +161,7 @@ prepare_rootfs() {
 	dir=$(vrb_chroot "$BT_SUITE" "${BT_PKGS[@]}")
 	modroot=$(vrb_kernel_modroot "$kver")
 	want="kver=$kver blktests=$src_id pkgs=${BT_PKGS[*]}"
-	want+=" modules=$(stat -c %Y "${modroot%/}/lib/modules/$kver/modules.dep")"
+	want+=" config=1 modules=$(stat -c %Y "${modroot%/}/lib/modules/$kver/modules.dep")"
 	if [[ -f $img && -f $img.stamp && $(cat "$img.stamp") == "$want" ]]; then
 		return 0
 	fi
@@ -179,6 +179,10 @@ prepare_rootfs() {
 	find "$dir/usr/lib/modules" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 	cp -a "${modroot%/}/lib/modules/$kver" "$dir/usr/lib/modules/"
 	rm -f "$dir/usr/lib/modules/$kver/build" "$dir/usr/lib/modules/$kver/source"
+	# Its config: blktests reads /boot/config-$(uname -r) to tell
+	# which features the kernel has.
+	rm -f "$dir"/boot/config-*
+	cp "${modroot%/}/boot/config-$kver" "$dir/boot/"
 	depmod -b "$dir" "$kver"
 	vrb_chroot_run "$BT_SUITE" apt-get clean
 	# mke2fs -d copies the tree into the new file system: no mount.  Room

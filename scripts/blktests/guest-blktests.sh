@@ -60,6 +60,11 @@ mount -t ext4 "$rootdev" "$root" || fail "cannot mount the root image"
 mkdir -p "$root/results"
 mount -t ext4 "$resdev" "$root/results" || fail "cannot mount the results disk"
 mount -t proc proc "$root/proc"
+# What udev would make and bash's process substitution needs.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
+[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
+[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
 # rbind: /sys with debugfs and tracefs, /dev with /dev/pts and /dev/shm.
 mount -o rbind /sys "$root/sys"
 mount -o rbind /dev "$root/dev"
