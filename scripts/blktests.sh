@@ -182,7 +182,9 @@ prepare_rootfs() {
 	# Its config: blktests reads /boot/config-$(uname -r) to tell
 	# which features the kernel has.
 	rm -f "$dir"/boot/config-*
-	cp "${modroot%/}/boot/config-$kver" "$dir/boot/"
+	if [[ -f ${modroot%/}/boot/config-$kver ]]; then
+		cp "${modroot%/}/boot/config-$kver" "$dir/boot/"
+	fi
 	depmod -b "$dir" "$kver"
 	vrb_chroot_run "$BT_SUITE" apt-get clean
 	# mke2fs -d copies the tree into the new file system: no mount.  Room
@@ -238,7 +240,7 @@ fi
 
 # run_side SIDE: one boot; leaves SIDE's results in $results/SIDE/.
 run_side() {
-	local side=$1 out=$results/$1 rc=0 words run t0
+	local side=$1 out=$results/$1 rc=0 words run t0 pid
 	rm -rf "$out"
 	mkdir -p "$out"
 	truncate -s 2G "$out/disk.img"
@@ -251,7 +253,6 @@ run_side() {
 		-i "$bin/initramfs" -l "$out/console.log" -a "${words[*]}")
 	[[ $side == virtio_blk ]] && run+=(-B)
 	vrb_log "$side: booting (waits for $VRB_HEAVY_LOCK; timeout ${tmo}s)"
-	t0=$SECONDS
 	"${run[@]}" -- \
 		-drive "if=none,id=root,file=$img,format=raw,snapshot=on" \
 		-device ide-hd,drive=root,bus=ide.0,unit=0 \
@@ -259,7 +260,14 @@ run_side() {
 		-device ide-hd,drive=res,bus=ide.1,unit=0 \
 		-drive "if=none,id=d0,file=$out/disk.img,format=raw,cache=unsafe,discard=unmap" \
 		-device virtio-blk-pci,drive=d0,disable-modern=on,serial=blktests \
-		>"$out/qemu.out" 2>&1 || rc=$?
+		>"$out/qemu.out" 2>&1 &
+	pid=$!
+	# The console log appears when QEMU starts, i.e. once the lock is ours.
+	while kill -0 "$pid" 2>/dev/null && [[ ! -f $out/console.log ]]; do
+		sleep 0.5
+	done
+	t0=$SECONDS
+	wait "$pid" || rc=$?
 	echo "$rc" >"$out/qemu.rc"
 	echo "$((SECONDS - t0))" >"$out/secs"
 	[[ $rc == 0 ]] || { vrb_log "$side: QEMU exited with $rc"; tail -n 5 "$out/qemu.out" >&2; }

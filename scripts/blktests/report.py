@@ -305,8 +305,13 @@ NOTES = {
                  'with its module parameter poll_queues > 0 (default 0).',
     'block/011': 'bus mastering off under I/O: requests stall; vringblk\'s '
                  'timeout handler resets the device, virtio_blk has none.',
-    'block/019': 'needs a PCIe hotplug slot; QEMU\'s default machine (pc) '
-                 'has plain PCI.',
+    'block/019': 'needs a PCIe hotplug slot; the disk sits on the plain '
+                 'PCI bus of QEMU\'s default machine (pc), not behind a '
+                 'q35 pcie-root-port.',
+    'block/036': 'Debian\'s kernel has no CONFIG_FAULT_INJECTION, so no '
+                 '/sys/kernel/debug/fail_make_request.',
+    'dm/001': 'blktests wants kernel 6.2 or later for it.',
+    'dm/002': 'Debian\'s kernel has no CONFIG_DM_DUST.',
 }
 
 
