@@ -15,7 +15,9 @@ Cases (printed as "PASS|FAIL|SKIP name: reason", then the summary line
 "blktests: N passed, N failed[, N skipped]"):
   <side>/finished        the guest got to the end of ./check
   <side>/log-clean       no kernel warning/oops/hung task on the console
-  vringblk/<test>        passed (PASS), failed (FAIL), not run (SKIP)
+  vringblk/<test>        passed (PASS), failed (FAIL), not run (SKIP);
+                         only the tests run on the disk under test (the
+                         others, on null_blk/scsi_debug, are in the report)
   parity/<test>          with both sides: virtio_blk passed it, so must
                          vringblk (block/011 is vringblk's own case above)
 Exit status 1 when a case failed.
@@ -27,7 +29,7 @@ import re
 import sys
 
 STATUS_RE = re.compile(
-    r'^(?P<test>[a-z]+/\d{3})(?: => (?P<dev>\S+))?\s.*'
+    r'^(?P<test>[a-z]+/(?:\d{3}|\*\*\*))(?: => (?P<dev>\S+))?\s.*'
     r'\[(?P<status>passed|failed|not run)\]\s*$')
 
 
@@ -164,8 +166,16 @@ def main():
 
     vr = results.get('vringblk')
     vb = results.get('virtio_blk')
+    # Cases are the tests blktests ran on the disk under test; the others
+    # (null_blk, scsi_debug, loop: the same kernel code on both sides,
+    # whatever the driver) are in the report only.
+    def on_disk(side, info):
+        return info['dev'] == guest[side]['dev']
+
     if vr is not None:
         for test, info in sorted(vr.items()):
+            if not on_disk('vringblk', info):
+                continue
             st = info['status']
             if st == 'passed':
                 cases.append(('PASS', 'vringblk/' + test, ''))
@@ -177,7 +187,7 @@ def main():
                               '; '.join(info['reasons'])))
     if vr is not None and vb is not None:
         for test, info in sorted(vb.items()):
-            if info['status'] != 'passed':
+            if info['status'] != 'passed' or not on_disk('virtio_blk', info):
                 continue
             mine = vr.get(test, {}).get('status', 'missing')
             cases.append(('PASS' if mine == 'passed' else 'FAIL',
@@ -208,11 +218,15 @@ def main():
     return 1 if nfail else 0
 
 
-def cell(info):
+def cell(info, dev):
+    """The status; "(on X)" when blktests ran it on a device of its own."""
     if info is None:
         return '-'
-    return {'passed': 'pass', 'failed': '**FAIL**',
-            'not run': 'not run'}[info['status']]
+    c = {'passed': 'pass', 'failed': '**FAIL**',
+         'not run': 'not run'}[info['status']]
+    if info['dev'] and info['dev'] != dev:
+        c += ' (on %s)' % info['dev']
+    return c
 
 
 def md_escape(s):
@@ -255,6 +269,10 @@ def write_md(path, sides, results, failures, guest, meta, cases):
     for c in fails:
         L.append('  - FAIL %s: %s' % (c[1], md_escape(c[2])))
     L.append('')
+    L.append('"group/***": the whole group, not run on this device.  '
+             '"(on nullb1)": blktests ran the test on a device of its own '
+             '(null_blk, scsi_debug), not on the disk under test.')
+    L.append('')
     L.append('| test | %s | reason / notes |' % ' | '.join(names))
     L.append('|---|%s---|' % ('---|' * len(names)))
     for t in tests:
@@ -278,7 +296,8 @@ def write_md(path, sides, results, failures, guest, meta, cases):
         note = NOTES.get(t)
         if note:
             notes.append(note)
-        L.append('| %s | %s | %s |' % (t, ' | '.join(cell(i) for i in infos),
+        L.append('| %s | %s | %s |' % (t, ' | '.join(
+            cell(i, guest[s]['dev']) for s, i in zip(names, infos)),
                                        md_escape('; '.join(notes))))
     if failures:
         L.append('')
