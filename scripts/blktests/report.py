@@ -319,9 +319,10 @@ def write_md(path, sides, results, failures, guest, meta, cases):
 
 # What a reader should know about a test beyond what blktests says.
 NOTES = {
-    'block/007': 'polled I/O: vringblk has no poll queues (no `.poll`, '
-                 'no `HCTX_TYPE_POLL`); 6.1\'s virtio_blk has them only '
-                 'with its module parameter poll_queues > 0 (default 0).',
+    'block/007': 'polled I/O, a capability vringblk lacks: its '
+                 'blk_mq_ops has no `.poll` (no poll queues), so the queue '
+                 'refuses io_poll_delay; virtio_blk has `.poll` (its poll '
+                 'queues themselves are off by default, poll_queues=0).',
     'block/011': 'bus mastering off under I/O: requests stall; vringblk\'s '
                  'timeout handler resets the device, virtio_blk has none.',
     'block/019': 'needs a PCIe hotplug slot; the disk sits on the plain '
