@@ -246,8 +246,13 @@ run_side() {
 	truncate -s 2G "$out/disk.img"
 	truncate -s 1G "$out/results.img"
 	mke2fs -q -t ext4 -L blkres -F "$out/results.img"
+	# block/011 (bus mastering off under I/O) hangs virtio_blk for good:
+	# it has no timeout handler, so the stalled requests never end and
+	# ./check never gets past it (seen: >7 min, TIMEOUT=30).
+	local args=("${tests[@]}")
+	[[ $side == virtio_blk ]] && args=(-x block/011 "${args[@]}")
 	words=("vrbtest.driver=$side" "vrbtest.disks=1"
-		"vrbtest.bt_args=$(IFS=+; echo "${tests[*]}")"
+		"vrbtest.bt_args=$(IFS=+; echo "${args[*]}")"
 		"vrbtest.bt_timeout=$bt_timeout" "vrbtest.timeout=$((tmo - 60))")
 	run=("$VRB_ROOT/scripts/qemu-run.sh" -c 2 -m 2G -t "$tmo"
 		-i "$bin/initramfs" -l "$out/console.log" -a "${words[*]}")
