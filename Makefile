@@ -16,6 +16,8 @@
 #   make trace-demo      regenerate docs/walkthrough.md from a real run
 #   make bench           vringblk vs virtio_blk on the same device
 #   make robust          timeouts, unplug, unbind, injected errors, hostile device
+#   make blktests        blktests on vringblk and on virtio_blk, same device;
+#                        regenerates docs/blktests.md
 #   make litmus          herd7 proves the ring's barriers (kunit/litmus/)
 #   make litmus-doc      the same, regenerating docs/barriers.md and the
 #                        walkthrough's barrier section first
@@ -45,7 +47,7 @@ KDIR ?= $(firstword $(wildcard $(RUNNING_KDIR)) \
 
 
 .PHONY: all modules clean lint kunit demo check guest-test dkms-test deps \
-	trace-demo bench robust check-long check-debug litmus litmus-doc
+	trace-demo bench robust check-long check-debug litmus litmus-doc blktests
 
 all: modules
 
@@ -88,6 +90,9 @@ bench:
 
 robust:
 	scripts/robust-test.sh
+
+blktests:
+	scripts/blktests.sh
 
 litmus:
 	scripts/litmus.sh

@@ -15,6 +15,8 @@
 #   kunit   what a UML KUnit build needs (scripts/kunit.sh also checks)
 #   chroot  debootstrap, for the chroots of other suites (lib/chroot.sh)
 #   debug   what building the debug guest kernel needs (debug-kernel.sh)
+#   blktests  `make blktests`: debootstrap (the guest's Debian root),
+#           e2fsprogs (mke2fs -d, debugfs), python3 (the report)
 #   all     all of the above
 #
 # The guest kernel (linux-image-amd64) and its headers (linux-headers-amd64)
@@ -34,6 +36,7 @@ pkgs_lint=(sparse shellcheck linux-source-6.1 xz-utils perl)
 pkgs_dkms=(KERNEL dkms make gcc)
 pkgs_kunit=(linux-source-6.1 xz-utils make gcc flex bison bc python3)
 pkgs_chroot=(debootstrap)
+pkgs_blktests=(debootstrap e2fsprogs python3)
 pkgs_debug=(linux-source-6.1 xz-utils make gcc flex bison bc libelf-dev
 	libssl-dev)
 
@@ -50,9 +53,10 @@ for group in "${groups[@]}"; do
 	kunit) wanted+=("${pkgs_kunit[@]}") ;;
 	chroot) wanted+=("${pkgs_chroot[@]}") ;;
 	debug) wanted+=("${pkgs_debug[@]}") ;;
+	blktests) wanted+=("${pkgs_blktests[@]}") ;;
 	all) wanted+=("${pkgs_guest[@]}" "${pkgs_build[@]}" "${pkgs_lint[@]}"
-		"${pkgs_dkms[@]}" "${pkgs_kunit[@]}" "${pkgs_chroot[@]}") ;;
-	*) vrb_die "unknown group '$group' (guest build lint dkms kunit chroot debug all)" ;;
+		"${pkgs_dkms[@]}" "${pkgs_kunit[@]}" "${pkgs_chroot[@]}" "${pkgs_blktests[@]}") ;;
+	*) vrb_die "unknown group '$group' (guest build lint dkms kunit chroot debug blktests all)" ;;
 	esac
 done
 

@@ -17,7 +17,10 @@
 #                                  a <base> chroot that also has the
 #                                  backports suite in its apt sources;
 #                                  "<base>-security" likewise, with the
-#                                  security archive (bookworm-security)
+#                                  security archive (bookworm-security);
+#                                  "<suite>+<tag>" (bookworm+blktests): a
+#                                  chroot of <suite> of its own, for one
+#                                  purpose (a guest's root file system)
 #   vrb_chroot_run SUITE CMD...    run CMD inside, with /proc and /dev
 #                                  mounted for the command and unmounted
 #                                  after, however it ends; the directories
@@ -54,7 +57,8 @@ vrb_chroot() {
 				vrb_die "debootstrap missing: scripts/deps.sh chroot"
 			tmp=$dir.tmp
 			rm -rf "$tmp"
-			base=${suite%-backports}
+			base=${suite%%+*}
+			base=${base%-backports}
 			base=${base%-security}
 			vrb_log "debootstrap $base into $dir (once)"
 			debootstrap --variant=minbase "$base" "$tmp" \
@@ -63,7 +67,7 @@ vrb_chroot() {
 			printf '%s\n' 'Acquire::Check-Valid-Until "false";' \
 				'APT::Install-Recommends "false";' \
 				>"$tmp/etc/apt/apt.conf.d/99vringblk"
-			case $suite in
+			case ${suite%%+*} in
 			*-backports) echo "deb $VRB_MIRROR $suite main" \
 				>"$tmp/etc/apt/sources.list.d/backports.list" ;;
 			*-security) echo "deb $VRB_SECURITY_MIRROR $suite main" \
