@@ -3,7 +3,7 @@
 #
 # check.sh - `make check`: every test of the project, in the order a
 # reader would want them: lint, the module build, the ring's KUnit suites
-# (plain and under KASAN, and on the newest kernel's source), the
+# (under KASAN, and on the newest kernel's source), the
 # barriers' litmus tests (herd7), the in-guest tests over the device
 # matrix, the robustness scenarios (short forms; LONG=1 for the long
 # ones), the walkthrough's trace check, DKMS on every supported kernel,
@@ -56,7 +56,9 @@ scripts/deps.sh all || { echo "0 passed, 1 failed"; exit 1; }
 
 stage lint scripts/lint.sh
 stage build build_module
-stage kunit scripts/kunit.sh
+# The ring's KUnit suites through kunit.py, under KASAN (`make kunit`
+# without KASAN=1 runs the same suites on a plain UML kernel; make check
+# spends that build's time, 4-8 minutes cold, on blktests instead).
 stage kunit-kasan env KASAN=1 scripts/kunit.sh
 # The same suites on the newest kernel's own source (linux-source-X.Y of
 # its suite), UML built with this machine's gcc.
@@ -71,6 +73,14 @@ stage dkms scripts/dkms-test.sh
 # The benchmark's short form: it runs and produces numbers on both
 # drivers; no thresholds (those are judged on `make bench`'s report).
 stage bench-smoke scripts/bench.sh --smoke --no-build
+# blktests, the block layer's own suite: its short form on a vringblk
+# disk (the tests that take a test device); make check-long runs both
+# sides, vringblk and virtio_blk on the same device (make blktests).
+if [[ ${LONG:-0} == 1 ]]; then
+	stage blktests scripts/blktests.sh --no-build --no-docs
+else
+	stage blktests scripts/blktests.sh --short --no-build
+fi
 
 # The other supported kernels (6.12 LTS, the newest Debian ships), each
 # booting its own Debian image with the module the build stage made for
