@@ -203,6 +203,7 @@ sc_held_fd() {
 # host grows the disk meanwhile.
 sc_probe_stall() {
 	disk d0 $((64 * MiB)) vd0
+	mbr_extended "$work/$sc-d0.img"
 	expect resize_to=$((96 * MiB))
 	on_wait[throttle-on]=host_throttle_on
 	on_wait[throttle-off]=host_throttle_off
@@ -240,6 +241,19 @@ sc_shared_msix() {
 	smp=2
 	disk d0 $((64 * MiB)) vd0 num-queues=2
 	expect modargs=irq=shared
+}
+
+# mbr_extended IMAGE: an MBR whose one partition is an extended one at
+# sector 2048.  Probe's partition scan then reads a second page on every
+# kernel (the msdos parser follows the extended chain to sector 2048),
+# and that is the read probe_stall stalls; an empty disk is read past
+# its first page only by the extra parsers Debian's kernels have.
+mbr_extended() {
+	# Entry 1 (offset 446): type 0x05, first LBA 2048, 4096 sectors.
+	printf '\x05' | dd of="$1" bs=1 seek=450 conv=notrunc status=none
+	printf '\x00\x08\x00\x00\x00\x10\x00\x00' |
+		dd of="$1" bs=1 seek=454 conv=notrunc status=none
+	printf '\x55\xaa' | dd of="$1" bs=1 seek=510 conv=notrunc status=none
 }
 
 # conf_sector FILE EVENT: the sector of the [inject-error] rule for EVENT.
