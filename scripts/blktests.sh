@@ -119,7 +119,17 @@ fi
 vrb_kernel_prepare "$kver"
 
 # blktests' source: a directory (copied) or the tarball (unpacked).
-tarball=$VRB_ROOT/../shared/third_party/blktests-613b8377e4d3.tar.gz
+# The tarball sits in ../shared/third_party/, next to the project; a
+# fresh clone of a local checkout (git clone /work/main /tmp/x, as make
+# check is verified) looks next to the checkout it was cloned from too.
+tarball=""
+for d in "$VRB_ROOT/.." \
+	"$(dirname "$(git -C "$VRB_ROOT" config remote.origin.url 2>/dev/null || echo /nonexistent)")"; do
+	if [[ -f $d/shared/third_party/blktests-613b8377e4d3.tar.gz ]]; then
+		tarball=$d/shared/third_party/blktests-613b8377e4d3.tar.gz
+		break
+	fi
+done
 src=$results/blktests-src
 rm -rf "$src"
 mkdir -p "$src"
@@ -130,8 +140,8 @@ if [[ -n ${BLKTESTS:-} ]]; then
 		--exclude=./config -cf - . | tar -C "$src" -xf -
 	src_desc="$BLKTESTS ($(git -C "$BLKTESTS" describe --always --dirty 2>/dev/null || echo 'not a git checkout'))"
 else
-	[[ -f $tarball ]] ||
-		vrb_die "no blktests: set BLKTESTS=<checkout of github.com/osandov/blktests>"
+	[[ -n $tarball ]] ||
+		vrb_die "no blktests: no ../shared/third_party/blktests-613b8377e4d3.tar.gz; set BLKTESTS=<checkout of github.com/osandov/blktests>"
 	tar -C "$src" --strip-components=1 -xzf "$tarball"
 	src_desc="${tarball##*/}"
 fi
