@@ -496,9 +496,9 @@ vrb_blk_drain_used(struct vrb_queue *q, struct io_comp_batch *iob)
 		 * without a chain, until its timeout; the reset finds it by
 		 * its tag.
 		 */
-		if (unlikely(q->drop))
+		if (unlikely(q->drop)) {
 			q->drop = false;
-		else if (likely(!blk_should_fake_timeout(rq->q))) {
+		} else if (likely(!blk_should_fake_timeout(rq->q))) {
 			if (iob)
 				vrb_blk_complete_polled(rq, iob);
 			else
