@@ -136,12 +136,12 @@ cfg_mq2() {
 
 # Two virtqueues, one vCPU, poll_queues=1: queue 0 takes interrupts,
 # queue 1 is polled; io_uring with hipri (IOPOLL) uses queue 1 only.
+# (No "fio" group: its 2-jobs-2-cpus case wants one vCPU per queue.)
 cfg_poll() {
 	disk $((64 * MiB)) num-queues=2
-	tests probe,mq,poll,pattern,fio,reload,poll
+	tests probe,mq,poll,pattern,reload,poll
 	expect modargs=poll_queues=1
 	expect npoll=1
-	expect fio=quick
 }
 
 # The same without EVENT_IDX (the poll ring keeps avail.flags
