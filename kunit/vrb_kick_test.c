@@ -383,6 +383,42 @@ static void vrb_vq_disable_cb_event_idx_suppresses_interrupts(struct kunit *test
 				       "completion %u", i);
 }
 
+static void vrb_vq_set_polled_never_interrupts(struct kunit *test)
+{
+	const struct vrb_env_cfg *cfg = test->param_value;
+	struct vrb_env *env = vrb_env_create(test, cfg->num, cfg->event_idx,
+					     cfg->indirect);
+	struct vrb_req *reqs = kunit_kcalloc(test, 4, sizeof(*reqs), GFP_KERNEL);
+	unsigned int round, i, irqs = 0;
+	void *token;
+	u32 len;
+
+	KUNIT_ASSERT_NOT_NULL(test, reqs);
+	vrb_vq_set_polled(&env->vq);
+
+	/*
+	 * Expected: 4 requests at a time, completed one by one and taken
+	 * back by polling, 2 x 65536 times over (both indices wrap twice;
+	 * with EVENT_IDX used_event must follow the driver), with a reset
+	 * of both sides half way: the device never finds a reason to
+	 * interrupt, and the driver gets every completion.
+	 */
+	for (round = 0; round < 2 * 0x10000 / 4; round++) {
+		if (round == 0x10000 / 4) {
+			fake_dev_reset(&env->dev);
+			vrb_vq_reset(&env->vq);
+		}
+		add_and_take(test, env, reqs, 4);
+		for (i = 0; i < 4; i++)
+			irqs += fake_dev_complete(&env->dev, 0);
+		for (i = 0; i < 4; i++)
+			KUNIT_ASSERT_EQ(test, vrb_vq_get_used(&env->vq, &token,
+							      &len), 0);
+	}
+	KUNIT_EXPECT_EQ(test, irqs, 0);
+	KUNIT_EXPECT_EQ(test, env->vq.stats.used, 2 * 0x10000);
+}
+
 static void vrb_vq_enable_cb_requests_next_interrupt(struct kunit *test)
 {
 	const struct vrb_env_cfg *cfg = test->param_value;
@@ -571,6 +607,7 @@ static struct kunit_case vrb_kick_cases[] = {
 	KUNIT_CASE(vrb_vq_kick_prepare_ignores_avail_event_without_feature),
 	KUNIT_CASE(vrb_vq_disable_cb_sets_no_interrupt),
 	KUNIT_CASE(vrb_vq_disable_cb_event_idx_suppresses_interrupts),
+	KUNIT_CASE_PARAM(vrb_vq_set_polled_never_interrupts, cb_gen_params),
 	KUNIT_CASE_PARAM(vrb_vq_enable_cb_requests_next_interrupt,
 			 cb_gen_params),
 	KUNIT_CASE_PARAM(vrb_vq_enable_cb_returns_false_when_completion_raced,

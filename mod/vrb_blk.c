@@ -440,11 +440,39 @@ static void vrb_blk_complete_rq(struct request *rq)
 }
 
 /*
+ * A polled request is done: hand it to the block layer's batch (@iob),
+ * which ends a whole poll's worth of requests at once, with one call
+ * (blk_mq_end_request_batch()).  The batch only ends requests that
+ * succeeded, so one that failed is ended on its own, as is one the batch
+ * refuses (an I/O scheduler's request, say).  blk_mq_add_to_batch()'s
+ * error argument became a bool in 6.14 (an int before); vringblk keeps
+ * errors out of the batch itself and always passes false, so the call
+ * is the same on every kernel.
+ */
+static __always_inline void vrb_blk_complete_polled(struct request *rq,
+						    struct io_comp_batch *iob)
+{
+	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+	u8 status = READ_ONCE(vreq->dma->status);	/* device wrote */
+
+	/* Marks it complete; false: not sent to another CPU, ours to end. */
+	if (blk_mq_complete_request_remote(rq))
+		return;
+	if (status == VRB_BLK_S_OK &&
+	    blk_mq_add_to_batch(rq, iob, false, blk_mq_end_request_batch))
+		return;
+	blk_mq_end_request(rq, vrb_blk_status(status));
+}
+
+/*
  * The "drain" of §2.7.14: take every used element off @q's ring and
  * complete its request.  Called with q->lock held, from the interrupt,
- * from the timeout handler and from the reset.  Returns how many.
+ * from the timeout handler and from the reset (@iob NULL), and from
+ * blk-mq's poll hook with the batch its requests go to (@iob).  Returns
+ * how many.
  */
-static __always_inline unsigned int vrb_blk_drain_used(struct vrb_queue *q)
+static __always_inline unsigned int
+vrb_blk_drain_used(struct vrb_queue *q, struct io_comp_batch *iob)
 {
 	struct vrb_dev *vdev = q->vdev;
 	unsigned int done = 0;
@@ -468,10 +496,14 @@ static __always_inline unsigned int vrb_blk_drain_used(struct vrb_queue *q)
 		 * without a chain, until its timeout; the reset finds it by
 		 * its tag.
 		 */
-		if (unlikely(q->drop))
+		if (unlikely(q->drop)) {
 			q->drop = false;
-		else if (likely(!blk_should_fake_timeout(rq->q)))
-			blk_mq_complete_request(rq);
+		} else if (likely(!blk_should_fake_timeout(rq->q))) {
+			if (iob)
+				vrb_blk_complete_polled(rq, iob);
+			else
+				blk_mq_complete_request(rq);
+		}
 		done++;
 	}
 	q->stats.completed += done;
@@ -530,12 +562,43 @@ void vrb_blk_complete_queue(struct vrb_queue *q)
 	}
 	do {
 		vrb_vq_disable_cb(&q->vq);
-		done += vrb_blk_drain_used(q);
+		done += vrb_blk_drain_used(q, NULL);
 	} while (!vrb_vq_enable_cb(&q->vq));
 	if (!done)
 		q->stats.spurious++;
 	vrb_blk_after_drain(q, done);
 	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/*
+ * blk-mq's poll hook, for the hardware queues of HCTX_TYPE_POLL: io_uring
+ * with IOPOLL (fio's hipri) calls it, from the submitting task, while it
+ * waits for its requests, instead of sleeping until an interrupt.  Each
+ * call takes what the device has put in the used ring so far; the
+ * requests go to @iob, which the caller ends in one batch.  A poll queue
+ * never interrupts (vrb_vq_set_polled(), and no MSI-X vector), so its
+ * interrupt counter stays 0 and "polls" counts these calls instead.
+ *
+ * Returns the number of requests completed (0: nothing yet; the caller
+ * polls again).  Process context; takes q->lock.
+ */
+static int vrb_blk_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct vrb_queue *q = hctx->driver_data;
+	unsigned long flags;
+	unsigned int done;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->stats.polls++;
+	/* debugfs: pretend the device erred (a lost interrupt: no effect). */
+	if (unlikely(READ_ONCE(q->inject)) && vrb_dbg_inject(q)) {
+		spin_unlock_irqrestore(&q->lock, flags);
+		return 0;
+	}
+	done = vrb_blk_drain_used(q, iob);
+	vrb_blk_after_drain(q, done);
+	spin_unlock_irqrestore(&q->lock, flags);
+	return done;
 }
 
 /* Fail one request blk-mq has handed us and that has not completed. */
@@ -588,7 +651,7 @@ unsigned int vrb_blk_fail_inflight(struct vrb_dev *vdev,
 
 		spin_lock_irq(&q->lock);
 		if (!vrb_vq_is_broken(&q->vq))
-			*completed += vrb_blk_drain_used(q);
+			*completed += vrb_blk_drain_used(q, NULL);
 		spin_unlock_irq(&q->lock);
 	}
 	blk_mq_tagset_busy_iter(&vdev->tag_set, vrb_blk_cancel_rq, &failed);
@@ -634,7 +697,7 @@ static enum blk_eh_timer_return vrb_blk_timeout(struct request *rq)
 
 	spin_lock_irqsave(&q->lock, flags);
 	q->stats.timeouts++;
-	found = vrb_blk_drain_used(q);
+	found = vrb_blk_drain_used(q, NULL);
 	q->stats.missed_irqs += found;
 	vrb_blk_after_drain(q, found);
 	spin_unlock_irqrestore(&q->lock, flags);
@@ -684,16 +747,37 @@ static int vrb_blk_init_request(struct blk_mq_tag_set *set,
 	return 0;
 }
 
-/* Queue i is served by MSI-X vector i + 1, which has a CPU affinity. */
+/*
+ * Which hardware queue serves which CPU.  Without poll queues there is
+ * one map: interrupt queue i is served by MSI-X vector i + 1, which has
+ * a CPU affinity.  With poll queues there are three (set->nr_maps), as
+ * in virtio_blk: DEFAULT, the interrupt queues, exactly as without; READ,
+ * empty, so reads use DEFAULT too; POLL, the poll queues after them,
+ * spread over the CPUs by blk-mq, since no interrupt affinity exists to
+ * follow.  blk-mq sends a request there only if it was submitted for
+ * polling (REQ_POLLED: io_uring's IOPOLL).
+ */
 static void vrb_blk_map_queues(struct blk_mq_tag_set *set)
 {
 	struct vrb_dev *vdev = set->driver_data;
+	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
 
+	if (set->nr_maps > 1) {
+		map->nr_queues = vrb_irq_queues(vdev);
+		map->queue_offset = 0;
+	}
 	if (vdev->irq_mode == VRB_IRQ_MSIX)
-		vrb_compat_pci_map_queues(&set->map[HCTX_TYPE_DEFAULT],
-					  vdev->pdev, 1);
+		vrb_compat_pci_map_queues(map, vdev->pdev, 1);
 	else
-		blk_mq_map_queues(&set->map[HCTX_TYPE_DEFAULT]);
+		blk_mq_map_queues(map);
+	if (set->nr_maps == 1)
+		return;
+
+	set->map[HCTX_TYPE_READ].nr_queues = 0;
+	map = &set->map[HCTX_TYPE_POLL];
+	map->nr_queues = vdev->npoll;
+	map->queue_offset = vrb_irq_queues(vdev);
+	blk_mq_map_queues(map);
 }
 
 static const struct blk_mq_ops vrb_blk_mq_ops = {
@@ -705,6 +789,7 @@ static const struct blk_mq_ops vrb_blk_mq_ops = {
 	.init_hctx = vrb_blk_init_hctx,
 	.init_request = vrb_blk_init_request,
 	.map_queues = vrb_blk_map_queues,
+	.poll = vrb_blk_poll,
 };
 
 /* ---- The disk ---------------------------------------------------------- */
@@ -1166,7 +1251,8 @@ int vrb_blk_probe(struct vrb_dev *vdev)
 	memset(set, 0, sizeof(*set));
 	set->ops = &vrb_blk_mq_ops;
 	set->nr_hw_queues = vdev->nvqs;
-	set->nr_maps = 1;
+	/* DEFAULT, READ (empty) and POLL: see vrb_blk_map_queues(). */
+	set->nr_maps = vdev->npoll ? HCTX_TYPE_POLL + 1 : 1;
 	set->queue_depth = vrb_queue_depth(vdev->ring_size,
 					   vrb_has_feature(vdev, VRB_F_RING_INDIRECT_DESC),
 					   vrb_param_queue_depth);
@@ -1237,10 +1323,10 @@ int vrb_blk_add_disk(struct vrb_dev *vdev)
 	err = device_add_disk(dev, vdev->disk, vrb_blk_attr_groups);
 	if (err)
 		return err;
-	dev_info(dev, "%s: %llu sectors, %u queue(s) of %u, depth %u, %u segs, %s%s%s\n",
+	dev_info(dev, "%s: %llu sectors, %u queue(s) of %u (%u polled), depth %u, %u segs, %s%s%s\n",
 		 vdev->disk->disk_name,
 		 (unsigned long long)get_capacity(vdev->disk), vdev->nvqs,
-		 vdev->ring_size, vdev->tag_set.queue_depth,
+		 vdev->ring_size, vdev->npoll, vdev->tag_set.queue_depth,
 		 vdev->max_data_segs,
 		 vdev->irq_mode == VRB_IRQ_MSIX ? "msix" :
 		 vdev->irq_mode == VRB_IRQ_MSIX_SHARED ? "msix-shared" :

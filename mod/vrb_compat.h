@@ -198,4 +198,12 @@ vrb_compat_alloc_disk(struct blk_mq_tag_set *set, const struct vrb_limits *l,
 #define vrb_compat_getgeo_disk(arg)	((arg)->bd_disk)
 #endif
 
+/*
+ * Polled I/O needs no wrapper: .poll (struct io_comp_batch, since 5.16)
+ * and .map_queues (void since 6.1) have the same types on every kernel
+ * vringblk supports, and blk_mq_add_to_batch()'s error argument, an int
+ * that became a bool in 6.14, is always false in vringblk (it keeps
+ * failed requests out of the batch itself: vrb_blk_complete_polled()).
+ */
+
 #endif /* VRB_COMPAT_H */

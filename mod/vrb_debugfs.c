@@ -97,15 +97,15 @@ static int vrb_dbg_irq_show(struct seq_file *m, void *v)
 	case VRB_IRQ_MSIX:
 		seq_printf(m, "config: vector 0 (irq %d)\n",
 			   pci_irq_vector(pdev, 0));
-		for (i = 0; i < vdev->nvqs; i++)
+		for (i = 0; i < vrb_irq_queues(vdev); i++)
 			seq_printf(m, "vq%u: vector %u (irq %d)\n", i, i + 1,
 				   pci_irq_vector(pdev, i + 1));
 		break;
 	case VRB_IRQ_MSIX_SHARED:
 		seq_printf(m, "config: vector 0 (irq %d)\n",
 			   pci_irq_vector(pdev, 0));
-		seq_printf(m, "vq0-vq%u: vector 1 (irq %d)\n", vdev->nvqs - 1,
-			   pci_irq_vector(pdev, 1));
+		seq_printf(m, "vq0-vq%u: vector 1 (irq %d)\n",
+			   vrb_irq_queues(vdev) - 1, pci_irq_vector(pdev, 1));
 		break;
 	case VRB_IRQ_INTX:
 		seq_printf(m, "config and queues: INTx (irq %d)\n", pdev->irq);
@@ -113,6 +113,8 @@ static int vrb_dbg_irq_show(struct seq_file *m, void *v)
 	case VRB_IRQ_NONE:
 		break;
 	}
+	for (i = vrb_irq_queues(vdev); i < vdev->nvqs; i++)
+		seq_printf(m, "vq%u: polled, no interrupt\n", i);
 	seq_printf(m, "isr reads: %llu\n", READ_ONCE(vdev->isr_reads));
 	return 0;
 }
@@ -157,6 +159,9 @@ static int vrb_dbg_ring_show(struct seq_file *m, void *v)
 	seq_printf(m, "ring features:    %s%s\n",
 		   vq->indirect ? " INDIRECT_DESC" : "",
 		   vq->event_idx ? " EVENT_IDX" : "");
+	seq_printf(m, "completions:       %s\n",
+		   vq->polled ? "polled (interrupts off for good)" :
+		   "interrupt");
 	seq_printf(m, "avail.idx:         %u (shadow %u)\n", avail_idx, shadow);
 	seq_printf(m, "avail.flags:       %#x%s\n", avail_flags,
 		   avail_flags & VRB_AVAIL_F_NO_INTERRUPT ?
@@ -365,6 +370,7 @@ static int vrb_dbg_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "max_inflight %u\n", vs.max_inflight);
 	seq_printf(m, "irqs %llu\nspurious %llu\ncompleted %llu\n",
 		   qs.irqs, qs.spurious, qs.completed);
+	seq_printf(m, "polls %llu\n", qs.polls);
 	seq_printf(m, "stalls %llu\nrestarts %llu\n", qs.stalls, qs.restarts);
 	seq_printf(m, "timeouts %llu\nmissed_irqs %llu\nrekicks %llu\n",
 		   qs.timeouts, qs.missed_irqs, qs.rekicks);

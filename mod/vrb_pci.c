@@ -122,7 +122,31 @@ static const struct kernel_param_ops vrb_param_num_queues_ops = {
 module_param_cb(num_queues, &vrb_param_num_queues_ops,
 		&vrb_param_num_queues, 0444);
 MODULE_PARM_DESC(num_queues,
-		 "Most virtqueues (hardware queues) per device, 0 = one per CPU up to what the device offers (default 0, max 256)");
+		 "Most interrupt-driven virtqueues (hardware queues) per device, 0 = one per CPU up to what the device offers (default 0, max 256)");
+
+/*
+ * Poll queues: virtqueues without an interrupt, for io_uring's IOPOLL
+ * (HIPRI) requests, whose submitter reaps completions by polling.  They
+ * need VIRTIO_BLK_F_MQ (§5.2.3) and come on top of at least one
+ * interrupt queue, which every other request uses.
+ */
+static unsigned int vrb_param_poll_queues;
+
+static int vrb_param_poll_queues_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	return vrb_param_uint_max(val, kp, 255);
+}
+
+static const struct kernel_param_ops vrb_param_poll_queues_ops = {
+	.set = vrb_param_poll_queues_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(poll_queues, &vrb_param_poll_queues_ops,
+		&vrb_param_poll_queues, 0444);
+MODULE_PARM_DESC(poll_queues,
+		 "Virtqueues reserved for polled I/O (io_uring IOPOLL), without interrupts; needs a device with more queues than that (default 0, max 255)");
 
 static int vrb_param_queue_depth_set(const char *val,
 				     const struct kernel_param *kp)
@@ -269,7 +293,7 @@ static irqreturn_t vrb_pci_msix_vqs(int irq, void *data)
 	unsigned int i;
 
 	trace_vrb_irq(vdev->index, 1, VRB_PCI_ISR_QUEUE);	/* vector 1 */
-	for (i = 0; i < vdev->nvqs; i++)
+	for (i = 0; i < vrb_irq_queues(vdev); i++)	/* poll queues: no */
 		vrb_blk_complete_queue(&vdev->queues[i]);
 	return IRQ_HANDLED;
 }
@@ -298,7 +322,8 @@ static irqreturn_t vrb_pci_isr_irq(int irq, void *data)
 		return IRQ_NONE;
 	if (isr & VRB_PCI_ISR_CONFIG)
 		vrb_pci_config_irq(vdev);
-	for (i = 0; i < vdev->nvqs; i++)
+	/* Poll queues are left to their poller, even if the device erred. */
+	for (i = 0; i < vrb_irq_queues(vdev); i++)
 		vrb_blk_complete_queue(&vdev->queues[i]);
 	return IRQ_HANDLED;
 }
@@ -369,6 +394,9 @@ static int vrb_pci_setup_queue(struct vrb_dev *vdev, struct vrb_queue *q,
 	if (err)
 		goto out_free_ring;
 
+	/* The last vdev->npoll queues are polled: no interrupts, ever. */
+	if (index >= vrb_irq_queues(vdev))
+		vrb_vq_set_polled(&q->vq);
 	spin_lock_init(&q->lock);
 	q->vdev = vdev;
 	q->index = index;
@@ -433,10 +461,13 @@ static int vrb_pci_setup_queues(struct vrb_dev *vdev)
 
 /*
  * MSI-X vectors: 0 for config changes; queue i gets vector i + 1 (irq=msix)
- * or all queues share vector 1 (irq=shared).
+ * or all queues share vector 1 (irq=shared).  A poll queue gets none
+ * (NO_VECTOR, §4.1.4.10): the device has no way to interrupt for it.
  */
 static u16 vrb_pci_queue_vector(struct vrb_dev *vdev, unsigned int i)
 {
+	if (i >= vrb_irq_queues(vdev))
+		return VRB_PCI_NO_VECTOR;
 	return vdev->irq_mode == VRB_IRQ_MSIX ? i + 1 : 1;
 }
 
@@ -460,7 +491,7 @@ static void vrb_pci_free_irqs(struct vrb_dev *vdev)
 	switch (vdev->irq_mode) {
 	case VRB_IRQ_MSIX:
 		vrb_pci_unroute_vectors(vdev);
-		for (i = 0; i < vdev->nvqs; i++)
+		for (i = 0; i < vrb_irq_queues(vdev); i++)
 			free_irq(pci_irq_vector(pdev, i + 1), &vdev->queues[i]);
 		free_irq(pci_irq_vector(pdev, 0), vdev);
 		break;
@@ -512,7 +543,7 @@ static void vrb_pci_sync_irqs(struct vrb_dev *vdev)
 
 	switch (vdev->irq_mode) {
 	case VRB_IRQ_MSIX:
-		for (i = 0; i <= vdev->nvqs; i++)
+		for (i = 0; i <= vrb_irq_queues(vdev); i++)
 			synchronize_irq(pci_irq_vector(vdev->pdev, i));
 		break;
 	case VRB_IRQ_MSIX_SHARED:
@@ -530,7 +561,7 @@ static void vrb_pci_sync_irqs(struct vrb_dev *vdev)
 /*
  * MSI-X: a vector for config changes, then one per queue spread over the
  * CPUs (@per_vq), or one shared by every queue, as virtio_pci falls back
- * to when vectors are short.
+ * to when vectors are short.  Poll queues get no vector either way.
  */
 static int vrb_pci_setup_msix(struct vrb_dev *vdev, bool per_vq)
 {
@@ -539,7 +570,7 @@ static int vrb_pci_setup_msix(struct vrb_dev *vdev, bool per_vq)
 	unsigned int i, nvec;
 	int err;
 
-	nvec = per_vq ? vdev->nvqs + 1 : 2;
+	nvec = per_vq ? vrb_irq_queues(vdev) + 1 : 2;
 	if (per_vq)
 		err = pci_alloc_irq_vectors_affinity(pdev, nvec, nvec,
 						     PCI_IRQ_MSIX |
@@ -557,7 +588,7 @@ static int vrb_pci_setup_msix(struct vrb_dev *vdev, bool per_vq)
 		goto out_free_vectors;
 
 	if (per_vq) {
-		for (i = 0; i < vdev->nvqs; i++) {
+		for (i = 0; i < vrb_irq_queues(vdev); i++) {
 			struct vrb_queue *q = &vdev->queues[i];
 
 			snprintf(q->irq_name, sizeof(q->irq_name), "%s-%s-vq%u",
@@ -583,7 +614,7 @@ static int vrb_pci_setup_msix(struct vrb_dev *vdev, bool per_vq)
 
 out_unroute:
 	vrb_pci_unroute_vectors(vdev);
-	i = vdev->nvqs;
+	i = vrb_irq_queues(vdev);
 	if (!per_vq)
 		free_irq(pci_irq_vector(pdev, 1), vdev);
 out_free_queues:
@@ -769,20 +800,35 @@ static void vrb_pci_reset_work(struct work_struct *work)
 
 /* ---- Probe: the initialisation handshake (§3.1.1, legacy §3.1.2) ----- */
 
-/* How many virtqueues to use: the device's num_queues, CPUs, parameter. */
-static unsigned int vrb_pci_num_queues(struct vrb_dev *vdev)
+/*
+ * How many virtqueues to use (vdev->nvqs), and how many of them are poll
+ * queues (vdev->npoll, the last ones): the device's num_queues, the CPUs,
+ * num_queues= for the interrupt queues and poll_queues= on top.  Poll
+ * queues need at least one interrupt queue beside them: a device with
+ * too few queues gets none, and the log says why.
+ */
+static void vrb_pci_count_queues(struct vrb_dev *vdev)
 {
-	unsigned int n = 1;
+	bool mq = vdev->device_features & BIT(VRB_BLK_F_MQ) &&
+		  !(vrb_declined & BIT(VRB_BLK_F_MQ));
+	unsigned int offered = 1, n;
 
 	/* VRB_BLK_F_MQ: num_queues is valid; 0 would be a device bug. */
-	if (vdev->device_features & BIT(VRB_BLK_F_MQ) &&
-	    !(vrb_declined & BIT(VRB_BLK_F_MQ)))
-		n = max_t(unsigned int, 1,
-			  vrb_pci_config_read16(vdev, VRB_BLK_CFG_NUM_QUEUES));
-	n = min_t(unsigned int, n, nr_cpu_ids);
+	if (mq)
+		offered = max_t(unsigned int, 1,
+				vrb_pci_config_read16(vdev,
+						      VRB_BLK_CFG_NUM_QUEUES));
+	vdev->npoll = vrb_param_poll_queues;
+	if (vdev->npoll && offered < vdev->npoll + 1) {
+		dev_warn(&vdev->pdev->dev, "poll_queues=%u needs %u virtqueues (one for interrupts), the device offers %u%s: running without poll queues\n",
+			 vdev->npoll, vdev->npoll + 1, offered,
+			 mq ? "" : " (no VIRTIO_BLK_F_MQ)");
+		vdev->npoll = 0;
+	}
+	n = min_t(unsigned int, offered - vdev->npoll, nr_cpu_ids);
 	if (vrb_param_num_queues)
 		n = min(n, vrb_param_num_queues);
-	return n;
+	vdev->nvqs = n + vdev->npoll;
 }
 
 static void vrb_pci_teardown(struct vrb_dev *vdev, bool failed);
@@ -878,7 +924,7 @@ static int vrb_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	/* Step 7 (legacy order): set up the virtqueues. */
 	step = "setting up the virtqueues";
-	vdev->nvqs = vrb_pci_num_queues(vdev);
+	vrb_pci_count_queues(vdev);
 	vdev->queues = kcalloc(vdev->nvqs, sizeof(*vdev->queues), GFP_KERNEL);
 	if (!vdev->queues) {
 		err = -ENOMEM;

@@ -36,6 +36,14 @@
 /* A descriptor index that points nowhere (end of the free list). */
 #define VRB_VQ_NO_DESC	0xffffU
 
+/*
+ * With EVENT_IDX, a used_event this far ahead of the driver's last used
+ * index asks for no interrupt (§2.7.10): half the 16-bit index space,
+ * which the device, never more than a queue size (at most 32768, §2.7)
+ * ahead of the driver, cannot reach.
+ */
+#define VRB_VQ_EVENT_FAR	0x8000U
+
 #define vrb_vq_err(vq, fmt, ...) \
 	pr_err("vringblk %s: " fmt, (vq)->name, ##__VA_ARGS__)
 
@@ -169,6 +177,9 @@ void vrb_vq_reset(struct vrb_vq *vq)
 	vq->last_used_idx = 0;
 	vq->num_added = 0;
 	WRITE_ONCE(vq->broken, false);
+	/* A polled queue stays quiet across a reset: ask again. */
+	if (vq->polled)
+		vrb_vq_disable_cb(vq);
 }
 
 /**
@@ -631,6 +642,15 @@ int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len)
 		 * Proved by kunit/litmus/barrier-D-reenable.litmus.
 		 */
 		virt_mb();
+	} else if (vq->polled && vq->event_idx) {
+		/*
+		 * A polled queue: used_event follows the driver, always
+		 * VRB_VQ_EVENT_FAR ahead, where the device cannot reach it.
+		 * No barrier: a late store costs at most one needless
+		 * notification, which nobody waits for on a polled queue.
+		 */
+		WRITE_ONCE(*vq->used_event,
+			   vq->last_used_idx + VRB_VQ_EVENT_FAR);
 	}
 	return 0;
 }
@@ -643,9 +663,9 @@ int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len)
  *
  * Only a hint: the device may interrupt anyway (§2.7.7), so the caller
  * still handles interrupts that find nothing to do.  Without EVENT_IDX
- * this sets avail->flags NO_INTERRUPT; with it, used_event is pushed to
- * half the index space away, a point the device cannot reach while at
- * most 32768 chains are in flight.
+ * this sets avail->flags NO_INTERRUPT (§2.7.7); with it, used_event is
+ * pushed to half the index space away (§2.7.10), a point the device
+ * cannot reach while at most 32768 chains are in flight.
  *
  * Context: Caller serializes with other vrb_vq calls on @vq.
  */
@@ -657,9 +677,33 @@ void vrb_vq_disable_cb(struct vrb_vq *vq)
 		return;
 	vq->avail_flags_shadow |= VRB_AVAIL_F_NO_INTERRUPT;
 	if (vq->event_idx)
-		WRITE_ONCE(*vq->used_event, vq->last_used_idx + 0x8000);
+		WRITE_ONCE(*vq->used_event,
+			   vq->last_used_idx + VRB_VQ_EVENT_FAR);
 	else
 		WRITE_ONCE(vq->avail->flags, vq->avail_flags_shadow);
+}
+
+/**
+ * vrb_vq_set_polled - never ask the device for used-buffer notifications
+ * @vq: the queue, just initialised.
+ *
+ * For a queue whose completions the driver finds by polling the used
+ * ring (blk-mq's poll hook, io_uring's IOPOLL) rather than by taking an
+ * interrupt.  The request not to interrupt is made once and kept for
+ * good: without EVENT_IDX avail->flags keeps NO_INTERRUPT (§2.7.7);
+ * with it, used_event is moved along by every vrb_vq_get_used() so that
+ * it stays VRB_VQ_EVENT_FAR ahead of the device (§2.7.10); and
+ * vrb_vq_reset() asks again.  Both are only hints to the device (a
+ * legacy device may still notify): the transport gives the queue no
+ * interrupt vector besides.  Do not call vrb_vq_enable_cb() or
+ * vrb_vq_enable_cb_delayed() on a polled queue.
+ *
+ * Context: Caller serializes with other vrb_vq calls on @vq.
+ */
+void vrb_vq_set_polled(struct vrb_vq *vq)
+{
+	vq->polled = true;
+	vrb_vq_disable_cb(vq);
 }
 
 /* Publish "interrupt me after used_event", then re-check (§2.7.14). */

@@ -23,6 +23,10 @@
  *	vrb_vq_kick_prepare()		does the device want a notification?
  *	... transport writes QUEUE_NOTIFY if it does ...
  *	vrb_vq_get_used()		in the interrupt: token and length back
+ *
+ * A polled queue (vrb_vq_set_polled()) lives the same life without the
+ * interrupt: it asks the device never to notify it, and its caller calls
+ * vrb_vq_get_used() when it wants to, from blk-mq's poll hook.
  */
 #ifndef VRB_VQ_H
 #define VRB_VQ_H
@@ -140,6 +144,8 @@ struct vrb_vq_desc_state {
  * @num: queue size.
  * @event_idx: VIRTIO_F_EVENT_IDX was negotiated.
  * @indirect: VIRTIO_F_INDIRECT_DESC was negotiated.
+ * @polled: the driver never wants a used-buffer notification on this
+ *	    queue: it polls the used ring instead (vrb_vq_set_polled()).
  * @broken: the device misbehaved; no ring memory is touched any more.
  * @free_head: first free descriptor (driver-private free list).
  * @num_free: descriptors on the free list.
@@ -173,6 +179,7 @@ struct vrb_vq {
 	u16 num;
 	bool event_idx;
 	bool indirect;
+	bool polled;
 	bool broken;
 	u16 free_head;
 	u16 num_free;
@@ -226,6 +233,7 @@ bool vrb_vq_kick_prepare(struct vrb_vq *vq);
 int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len);
 bool vrb_vq_more_used(struct vrb_vq *vq);
 void vrb_vq_disable_cb(struct vrb_vq *vq);
+void vrb_vq_set_polled(struct vrb_vq *vq);
 bool vrb_vq_enable_cb(struct vrb_vq *vq);
 bool vrb_vq_enable_cb_delayed(struct vrb_vq *vq);
 void *vrb_vq_detach_unused(struct vrb_vq *vq);

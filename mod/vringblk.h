@@ -92,7 +92,8 @@ enum vrb_inject {
 
 /**
  * struct vrb_queue_stats - per-queue counters kept by the transport
- * @irqs: interrupts taken for this queue.
+ * @irqs: interrupts taken for this queue (0 on a poll queue).
+ * @polls: calls of blk-mq's poll hook on this queue (poll queues only).
  * @spurious: interrupts that found no used element.
  * @completed: requests completed from the used ring.
  * @stalls: times the ring was full and the hardware queue was stopped.
@@ -104,6 +105,7 @@ enum vrb_inject {
  */
 struct vrb_queue_stats {
 	u64 irqs;
+	u64 polls;
 	u64 spurious;
 	u64 completed;
 	u64 stalls;
@@ -200,6 +202,8 @@ enum vrb_irq_mode {
  * @device_features: feature bits the device offered.
  * @irq_mode: see enum vrb_irq_mode.
  * @nvqs: number of virtqueues in use.
+ * @npoll: how many of them are poll queues: the last @npoll, with no
+ *	   interrupt vector, mapped as HCTX_TYPE_POLL (poll_queues=).
  * @queues: @nvqs queues.
  * @tag_set: blk-mq tag set, one hardware queue per virtqueue.
  * @disk: the gendisk, "vringblk<index>".
@@ -243,6 +247,7 @@ struct vrb_dev {
 	u32 device_features;
 	enum vrb_irq_mode irq_mode;
 	unsigned int nvqs;
+	unsigned int npoll;
 	struct vrb_queue *queues;
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
@@ -315,6 +320,15 @@ struct vrb_req {
 static inline bool vrb_has_feature(const struct vrb_dev *vdev, unsigned int bit)
 {
 	return vdev->features & BIT(bit);
+}
+
+/*
+ * Queues 0 .. vrb_irq_queues() - 1 take interrupts; the rest, if any,
+ * are poll queues (struct vrb_dev @npoll).
+ */
+static inline unsigned int vrb_irq_queues(const struct vrb_dev *vdev)
+{
+	return vdev->nvqs - vdev->npoll;
 }
 
 /* vrb_pci_legacy.c: legacy register accessors (§4.1.4.10). */

@@ -92,7 +92,7 @@ MiB=$((1 << 20))
 # Names use "-"; the function name uses "_" instead.
 
 configs=(default intx noevt-noindir qsize1024 qsize64-noindir mq2 readonly
-	serial20 two-disks odd-size resize)
+	serial20 two-disks odd-size resize poll poll-noevt-intx poll-refused)
 
 # The full suite on one disk with every optional feature on.
 cfg_default() {
@@ -138,6 +138,36 @@ cfg_mq2() {
 	disk $((64 * MiB)) num-queues=2
 	tests probe,mq,pattern,fio,reload
 	expect fio=quick
+}
+
+# Two virtqueues, one vCPU, poll_queues=1: queue 0 takes interrupts,
+# queue 1 is polled; io_uring with hipri (IOPOLL) uses queue 1 only.
+# (No "fio" group: its 2-jobs-2-cpus case wants one vCPU per queue.)
+cfg_poll() {
+	disk $((64 * MiB)) num-queues=2
+	tests probe,mq,poll,pattern,reload,poll
+	expect modargs=poll_queues=1
+	expect npoll=1
+}
+
+# The same without EVENT_IDX (the poll ring keeps avail.flags
+# NO_INTERRUPT) and with INTx, whose handler must leave the poll queue to
+# its poller; three queues on two vCPUs, so the default map has two.
+cfg_poll_noevt_intx() {
+	smp=2
+	disk $((64 * MiB)) num-queues=3,event_idx=off,vectors=0
+	tests probe,mq,poll,pattern
+	expect modargs=poll_queues=1
+	expect npoll=1
+}
+
+# poll_queues=1 on a device with one queue: the driver says so and runs
+# without poll queues; hipri I/O still works (completed by interrupt).
+cfg_poll_refused() {
+	disk $((64 * MiB)) num-queues=1
+	tests probe,mq,poll
+	expect modargs=poll_queues=1
+	expect npoll=0
 }
 
 cfg_readonly() {

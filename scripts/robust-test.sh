@@ -37,6 +37,8 @@
 #   reset_state  the cache mode and the workqueue a reset must keep
 #   surprise_full  the device vanishes (config space too) with a full ring
 #   shared_msix  irq=shared: a config vector and one for all queues, no ISR
+#   poll_timeout  timeout's stall, and a dropped completion, with polled
+#              (io_uring hipri) I/O in flight on a poll queue
 #   probe_alloc  each allocation of probe fails in turn (failslab and
 #              fail_page_alloc through fail-nth; kernels with
 #              CONFIG_FAULT_INJECTION, i.e. the debug kernel)
@@ -94,7 +96,7 @@ MiB=$((1 << 20))
 confdir=$VRB_ROOT/scripts/robust
 scenarios=(counters timeout unplug surprise unbind eio hostile dataloss
 	badinput held_fd probe_stall reset_state surprise_full shared_msix
-	probe_alloc)
+	probe_alloc poll_timeout)
 
 # ---- the scenarios ----------------------------------------------------------
 #
@@ -235,6 +237,14 @@ sc_probe_alloc() {
 	boot_tmo=$((tmo * 5))
 	known_warning='fs/proc/generic.c:[0-9]+ remove_proc_entry|unregister_irq_proc'
 	known_why="6.1's unregister_irq_proc() removes /proc/irq/N files whose creation failed (injected) and remove_proc_entry() warns"
+}
+
+# timeout's stall with polled I/O: poll_queues=1, two queues, vq1 polled.
+sc_poll_timeout() {
+	disk d0 $((64 * MiB)) vd0 num-queues=2
+	expect modargs=poll_queues=1
+	on_wait[throttle-on]=host_throttle_on
+	on_wait[throttle-off]=host_throttle_off
 }
 
 sc_shared_msix() {

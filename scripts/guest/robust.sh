@@ -219,8 +219,13 @@ ring_settled() {
 }
 
 ring_settled_q() {
-	local r=/tmp/ring.txt v=${1##*/} num free ai ui
+	local r=/tmp/ring.txt v=${1##*/} num free ai ui flags=0 ue
 	cat "$1/ring" >"$r" || return 1
+	# A poll queue asks for no interrupt, ever: avail.flags NO_INTERRUPT
+	# without EVENT_IDX, used_event half the index space ahead with it.
+	if grep -q '^completions: *polled' "$r"; then
+		grep -q '^used_event:' "$r" || flags=1
+	fi
 	num=$(ring_val "$r" "queue size")
 	free=$(sed -n 's/^free descriptors: *\([0-9]*\) of.*/\1/p' "$r")
 	ai=$(ring_val "$r" "avail.idx")
@@ -234,13 +239,15 @@ ring_settled_q() {
 		"$(sed -n 's/^used.idx:.*(last seen by driver \([0-9]*\)).*/\1/p' "$r")" &&
 	expect_eq "$v used.idx" "$ui" "$ai" &&
 	expect_eq "$v avail.flags" \
-		"$(($(sed -n 's/^avail.flags: *\([0-9a-fx]*\).*/\1/p' "$r")))" 0 &&
+		"$(($(sed -n 's/^avail.flags: *\([0-9a-fx]*\).*/\1/p' "$r")))" "$flags" &&
 	expect_eq "$v broken" "$(sed -n 's/^broken: *//p' "$r")" no ||
 		return 1
 	# With EVENT_IDX: the driver asks for an interrupt at the next used
 	# entry, QEMU for a kick at the next available one.
 	if grep -q '^used_event:' "$r"; then
-		expect_eq "$v used_event" "$(ring_val "$r" used_event)" "$ui" &&
+		ue=$ui
+		grep -q '^completions: *polled' "$r" && ue=$(((ui + 32768) % 65536))
+		expect_eq "$v used_event" "$(ring_val "$r" used_event)" "$ue" &&
 		expect_eq "$v avail_event" "$(ring_val "$r" avail_event)" \
 			"$ai" || return 1
 	fi
@@ -789,12 +796,14 @@ check_write_outcome() {
 		"$(vrb_md5 /tmp/pat 0 1 4k)"
 }
 
-# fio at QD8 on the stalled disk: each round of requests waits for the
-# timeout and a reset; fio must end soon after its 3 s runtime.
+# check_fio_stalled [ENGINE [FIO-ARGS...]]: fio at QD8 on the stalled
+# disk (default libaio): each round of requests waits for the timeout and
+# a reset; fio must end soon after its 3 s runtime.
 check_fio_stalled() {
-	local t0 t1 rc=0 errs
+	local t0 t1 rc=0 errs engine=${1:-libaio}
+	[ $# = 0 ] || shift
 	t0=$(now_ms)
-	fio --name=stalled --filename="$dev0" --direct=1 --ioengine=libaio \
+	fio --name=stalled --filename="$dev0" --direct=1 --ioengine="$engine" "$@" \
 		--rw=randread --bs=4k --iodepth=8 --size=4m --time_based \
 		--runtime=3 --continue_on_error=io >/tmp/fio.out 2>&1 || rc=$?
 	t1=$(now_ms)
@@ -803,6 +812,157 @@ check_fio_stalled() {
 		"$(dmesg_new | grep -c 'reset done') reset(s)"
 	[ $((t1 - t0)) -le 20000 ] || { echo "fio took more than 20 s"; return 1; }
 	dmesg_has "resetting the device: request timed out"
+}
+
+# ---- poll_timeout: a stalled device with polled I/O in flight -----------------
+#
+# poll_queues=1 on a two-queue disk: io_uring with hipri (IOPOLL) sends
+# its requests to vq1, a poll queue, whose submitter reaps them by
+# polling.  The host stalls the disk as in "timeout": a polled request
+# must end as one on an interrupt queue does (after the io_timeout: a
+# look in the used ring, a re-kick, a reset; EIO, or completed by the
+# device during the reset), the disk works afterwards, and vq1 is still
+# polled: no interrupt taken, none asked for, also in the rebuilt ring.
+# Then a completion dropped on vq1 (debugfs "dropped"): the poll hook
+# never sees it, the timeout and the reset end the request with EIO.
+
+s_poll_timeout() {
+	vrb_check load vrb_load || return 0
+	PQ=$DBG/$disk0/vq1
+	vrb_check poll-queue check_still_polled
+	vrb_check write-pattern write_pattern "$dev0"
+	vrb_check set-io_timeout set_io_timeout "$TMO_MS"
+	host_do throttle-on || return 0
+	# The throttle bucket starts empty: this one passes (vq0, not polled).
+	vrb_check first-request-passes check_dd_time 0 2000 \
+		if="$dev0" of=/dev/null bs=4k count=1 skip=2000 iflag=direct
+	dmesg_mark
+	ptmo_mark
+	vrb_check read/ends-in-bounded-time check_polled_stalled read 100
+	vrb_check read/dmesg-timeout-and-reset check_timeout_dmesg READ 800
+	vrb_check read/counters-on-vq1 check_ptmo_counters 2 1
+	dmesg_mark
+	vrb_check fio-hipri-qd8-ends-in-bounded-time check_fio_stalled \
+		io_uring --hipri=1
+	host_do throttle-off
+	vrb_check ring-recovered ring_settled "$disk0"
+	vrb_check data-intact check_pattern "$dev0"
+	vrb_check disk-works-polled poll_fio_verify
+	vrb_check still-polled check_still_polled
+	dmesg_mark
+	vrb_check dropped/read-fails-after-reset check_polled_dropped 200
+	vrb_check dropped/disk-works-polled poll_fio_verify
+	vrb_check dropped/still-polled check_still_polled
+	set_io_timeout 30000
+	vrb_check rmmod vrb_unload
+}
+
+# pstat KEY: KEY from the stats of the poll queue $PQ.
+pstat() {
+	awk -v k="$1" '$1 == k { print $2 }' "$PQ/stats"
+}
+
+ptmo_mark() {
+	P_TIMEOUTS=$(pstat timeouts)
+	P_REKICKS=$(pstat rekicks)
+}
+
+# check_ptmo_counters TIMEOUTS REKICKS: the timeouts were vq1's.
+check_ptmo_counters() {
+	expect_eq "timeouts on vq1 increase" $(($(pstat timeouts) - P_TIMEOUTS)) \
+		"$1" &&
+	expect_eq "rekicks on vq1 increase" $(($(pstat rekicks) - P_REKICKS)) \
+		"$2"
+}
+
+# vq1 is a poll queue, has taken no interrupt, and its ring asks for
+# none: avail.flags NO_INTERRUPT, or with EVENT_IDX a used_event half
+# the index space ahead of used.idx.
+check_still_polled() {
+	local r=/tmp/pring ui ue
+	cat "$PQ/ring" >"$r"
+	grep -q '^completions: *polled' "$r" ||
+		{ sed 's/^/    /' "$r"; echo "vq1 is not polled"; return 1; }
+	expect_eq "irqs on vq1" "$(pstat irqs)" 0 || return 1
+	if grep -q '^used_event:' "$r"; then
+		ui=$(ring_val "$r" used.idx)
+		ue=$(ring_val "$r" used_event)
+		expect_eq "used_event - used.idx" $(((ue - ui + 65536) % 65536)) \
+			32768
+	else
+		grep -q '^avail.flags: *0x1 NO_INTERRUPT' "$r" ||
+			{ echo "avail.flags lacks NO_INTERRUPT"; return 1; }
+	fi
+}
+
+# pfio NAME ARGS...: fio, io_uring with hipri, one job; output in
+# /tmp/NAME.out; fio's status is returned.
+pfio() {
+	local name=$1
+	shift
+	fio --name="$name" --filename="$dev0" --direct=1 --ioengine=io_uring \
+		--hipri=1 "$@" >"/tmp/$name.out" 2>&1
+}
+
+# check_polled_stalled read BLOCK: one polled 4 KiB read of the stalled
+# disk ends after the io_timeout and within 12 s: with EIO, or completed
+# by the device during the reset.  It went through vq1.
+check_polled_stalled() {
+	local t0 t1 rc=0 u0
+	u0=$(pstat added)
+	t0=$(now_ms)
+	pfio stall1 --rw=read --bs=4k --size=4k --offset=$(($2 * 4096)) || rc=$?
+	t1=$(now_ms)
+	echo "polled $1 of block $2: status $rc after $((t1 - t0)) ms"
+	expect_eq "chains added to vq1" $(($(pstat added) - u0)) 1 || return 1
+	[ $((t1 - t0)) -le 12000 ] || { echo "took more than 12 s"; return 1; }
+	[ $((t1 - t0)) -ge $((TMO_MS - 100)) ] ||
+		{ echo "ended before the io_timeout: was it stalled?"; return 1; }
+	if [ "$rc" != 0 ]; then
+		STALL_FAILED=1
+		expect_eio /tmp/stall1.out
+		return
+	fi
+	STALL_FAILED=0
+	echo "completed by the device during the reset"
+}
+
+# Polled random writes, read back and verified.
+poll_fio_verify() {
+	local u0
+	u0=$(pstat used)
+	pfio pverify --rw=randwrite --bs=4k --iodepth=16 --offset=16m \
+		--size=4m --verify=crc32c --verify_fatal=1 --randrepeat=0 ||
+		{ cat /tmp/pverify.out; return 1; }
+	grep -qE 'issued rwts: total=[0-9]+,[1-9]' /tmp/pverify.out ||
+		{ cat /tmp/pverify.out; echo "fio wrote nothing"; return 1; }
+	[ $(($(pstat used) - u0)) -gt 0 ] ||
+		{ echo "nothing went through vq1"; return 1; }
+}
+
+# check_polled_dropped BLOCK: debugfs "dropped" on vq1 takes the next
+# used element off the ring without completing its request.  A polled
+# read then never completes by itself: after one io_timeout the timeout
+# handler finds nothing and kicks, after the second the reset fails it
+# with EIO, exactly once, within 12 s.
+check_polled_dropped() {
+	local t0 t1 rc=0
+	ptmo_mark
+	echo dropped >"$PQ/inject" || return 1
+	t0=$(now_ms)
+	pfio drop1 --rw=read --bs=4k --size=4k --offset=$(($1 * 4096)) || rc=$?
+	t1=$(now_ms)
+	echo "polled read of block $1: status $rc after $((t1 - t0)) ms"
+	grep -q '\[none\]' "$PQ/inject" ||
+		{ echo "injection did not fire"; return 1; }
+	[ "$rc" != 0 ] || { echo "the read succeeded, expected EIO"; return 1; }
+	expect_eio /tmp/drop1.out || return 1
+	[ $((t1 - t0)) -ge $((2 * TMO_MS - 100)) ] ||
+		{ echo "ended before two io_timeouts"; return 1; }
+	[ $((t1 - t0)) -le 12000 ] || { echo "took more than 12 s"; return 1; }
+	check_ptmo_counters 2 1 &&
+	dmesg_has "$disk0: resetting the device: request timed out" &&
+	dmesg_has "$disk0: reset done, 1 request\\(s\\) failed"
 }
 
 # ---- unplug: QMP device_del under fio, then device_add -----------------------

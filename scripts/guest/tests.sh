@@ -18,6 +18,8 @@
 #   vrbtest.nq=N                       virtqueues the device offers
 #   vrbtest.fio=full|quick             fio matrix size
 #   vrbtest.resize_to=BYTES            new size for the resize test
+#   vrbtest.npoll=N                    poll queues the driver should have
+#                                      (loaded with poll_queues=; 0: refused)
 #
 # Each check prints one "VRB-RESULT PASS|FAIL|SKIP <case>" line (lib.sh).
 # The module is loaded once, by the "probe" group, which must come first.
@@ -264,6 +266,184 @@ t_mq() {
 	nhw=$(find "/sys/block/$disk0/mq" -mindepth 1 -maxdepth 1 | wc -l)
 	vrb_say "$disk0: $nhw hardware queue(s), device offers $nq"
 	vrb_check mq/hw-queues expect_eq "hardware queues" "$nhw" "$nq"
+}
+
+# ---- poll: poll queues (poll_queues=) and io_uring IOPOLL ---------------
+#
+# vrbtest.npoll=N: the driver was loaded with poll_queues=N and the device
+# has enough queues, so the last N virtqueues are poll queues.  N=0 with
+# vrbtest.poll_refused=1: poll_queues= asked for more than the device has,
+# and the driver must say so and run without.  Each fio job runs with
+# hipri (io_uring IOPOLL): its requests go to the poll queue, where the
+# submitter reaps them by polling; the queue never takes an interrupt.
+
+t_poll() {
+	need_disk poll || return 0
+	local npoll nq
+	npoll=$(vrb_param npoll 0)
+	nq=$(find "$VRB_DEBUGFS/$disk0" -maxdepth 1 -name 'vq*' | wc -l)
+	vrb_check poll/fio-has-hipri check_fio_hipri || return 0
+	if [ "$npoll" = 0 ]; then
+		vrb_check poll/refused-says-so check_poll_refused
+		vrb_check poll/no-poll-queue check_hctx_types "$nq" 0
+		vrb_check poll/io_poll-0 expect_eq \
+			"/sys/block/$disk0/queue/io_poll" \
+			"$(cat "/sys/block/$disk0/queue/io_poll")" 0
+		vrb_check "poll/hipri-without-poll-queue,qd=8" \
+			check_hipri_unpolled
+		return 0
+	fi
+	PQ=$VRB_DEBUGFS/$disk0/vq$((nq - 1))
+	vrb_say "$disk0: $nq virtqueue(s), poll queue ${PQ##*/}"
+	vrb_check poll/hctx-types check_hctx_types "$nq" "$npoll"
+	vrb_check poll/io_poll expect_eq "/sys/block/$disk0/queue/io_poll" \
+		"$(cat "/sys/block/$disk0/queue/io_poll")" 1
+	vrb_check poll/debugfs-views check_poll_views
+	vrb_check "poll/hipri-verify,bs=4k,qd=1" check_poll_fio "$PQ" 1 4m \
+		--bs=4k
+	vrb_check "poll/hipri-verify,bs=4k,qd=32" check_poll_fio "$PQ" 32 16m \
+		--bs=4k
+	vrb_check "poll/hipri-verify,mixed,qd=16" check_poll_fio "$PQ" 16 32m \
+		--bssplit=512/10:4k/40:16k/20:64k/20:256k/10
+	vrb_check "poll/hipri-randread,bs=4k,qd=32" check_poll_fio "$PQ" 32 \
+		16m --bs=4k --rw=randread --verify=0
+	vrb_check poll/libaio-avoids-poll-queue check_poll_untouched
+	vrb_check poll/irqs-still-0 expect_eq "irqs of ${PQ##*/}" \
+		"$(pstat "$PQ" irqs)" 0
+}
+
+# pstat DIR KEY: KEY from the stats of one queue's debugfs directory.
+pstat() {
+	awk -v k="$2" '$1 == k { print $2 }' "$1/stats"
+}
+
+check_fio_hipri() {
+	fio --enghelp=io_uring | grep -q '^hipri' ||
+		{ echo "this fio's io_uring engine has no hipri"; return 1; }
+}
+
+check_poll_refused() {
+	dmesg | grep -E "poll_queues=[0-9]+ needs [0-9]+ virtqueues.*running without poll queues" ||
+		{ echo "no message about the refused poll queues"; return 1; }
+}
+
+# check_hctx_types NQ NPOLL: blk-mq's own view (debugfs block/DISK/hctxN/
+# type): the first NQ - NPOLL hardware queues are "default", the rest
+# "poll".
+check_hctx_types() {
+	local i want got d=/sys/kernel/debug/block/$disk0
+	i=0
+	while [ "$i" -lt "$1" ]; do
+		want=default
+		[ "$i" -ge $(($1 - $2)) ] && want=poll
+		got=$(cat "$d/hctx$i/type" 2>&1)
+		expect_eq "$d/hctx$i/type" "$got" "$want" || return 1
+		i=$((i + 1))
+	done
+}
+
+# The driver's own views: the poll queue has no vector and its ring
+# asks for no interrupt (without EVENT_IDX avail.flags NO_INTERRUPT;
+# with it, used_event half the index space ahead of used.idx).
+check_poll_views() {
+	local r=/tmp/pring ui ue
+	cat "$VRB_DEBUGFS/$disk0/irq"
+	grep -qx "${PQ##*/}: polled, no interrupt" "$VRB_DEBUGFS/$disk0/irq" ||
+		{ echo "irq view does not show ${PQ##*/} as polled"; return 1; }
+	cat "$PQ/ring" >"$r"
+	sed 's/^/    /' "$r"
+	grep -q '^completions: *polled' "$r" ||
+		{ echo "ring view does not say polled"; return 1; }
+	if grep -q '^used_event:' "$r"; then
+		ui=$(sed -n 's/^used.idx: *\([0-9]*\).*/\1/p' "$r")
+		ue=$(sed -n 's/^used_event: *\([0-9]*\).*/\1/p' "$r")
+		expect_eq "used_event - used.idx" $(((ue - ui + 65536) % 65536)) \
+			32768
+	else
+		grep -q '^avail.flags: *0x1 NO_INTERRUPT' "$r" ||
+			{ echo "avail.flags lacks NO_INTERRUPT"; return 1; }
+	fi
+}
+
+# blkstat FIELD...: the sum of those fields of /sys/block/DISK/stat.
+blkstat() {
+	local f s=0
+	for f in "$@"; do
+		s=$((s + $(awk -v f="$f" '{ print $f }' "/sys/block/$disk0/stat")))
+	done
+	echo "$s"
+}
+
+# check_poll_fio PQ QD SIZE FIO-ARGS...: fio io_uring with hipri, random
+# writes verified with crc32c (unless FIO-ARGS say otherwise), then the
+# accounting: every request the block layer completed (reads + writes)
+# went through the poll queue PQ (its used and completed counters grew
+# by exactly that many), none through the other queues, the poll hook
+# ran, and PQ took no interrupt.  fio's issued I/Os are the requests
+# plus the merges.  PQ empty: no poll queue, only fio's result counts.
+check_poll_fio() {
+	local pq=$1 qd=$2 size=$3 u0 c0 p0 o0 r0 m0 total req mer
+	shift 3
+	if [ -n "$pq" ]; then
+		u0=$(pstat "$pq" used)
+		c0=$(pstat "$pq" completed)
+		p0=$(pstat "$pq" polls)
+		o0=$(cat "$VRB_DEBUGFS/$disk0"/vq*/stats |
+			awk '$1 == "used" { s += $2 } END { print s }')
+		o0=$((o0 - u0))
+	fi
+	r0=$(blkstat 1 5)
+	m0=$(blkstat 2 6)
+	fio --name="poll-qd$qd" --filename="$dev0" --direct=1 \
+		--ioengine=io_uring --hipri=1 --rw=randwrite --iodepth="$qd" \
+		--offset=16m --size="$size" --verify=crc32c --verify_fatal=1 \
+		--randrepeat=0 "$@" --output=/tmp/fio.out ||
+		{ cat /tmp/fio.out; return 1; }
+	grep -E 'IOPS=|issued rwts' /tmp/fio.out
+	total=$(sed -n 's/.*issued rwts: total=\([0-9]*\),\([0-9]*\),\([0-9]*\),\([0-9]*\).*/\1 \2 \3 \4/p' \
+		/tmp/fio.out | awk '{ print $1 + $2 + $3 + $4 }')
+	req=$(($(blkstat 1 5) - r0))
+	mer=$(($(blkstat 2 6) - m0))
+	echo "fio issued $total, block layer: $req requests + $mer merges"
+	[ "$total" -gt 0 ] || { echo "fio did no I/O"; return 1; }
+	expect_eq "requests + merges" $((req + mer)) "$total" || return 1
+	[ -n "$pq" ] || return 0
+	local o1
+	o1=$(cat "$VRB_DEBUGFS/$disk0"/vq*/stats |
+		awk '$1 == "used" { s += $2 } END { print s }')
+	o1=$((o1 - $(pstat "$pq" used)))
+	echo "${pq##*/}: used +$(($(pstat "$pq" used) - u0)), completed +$(($(pstat "$pq" completed) - c0)), polls +$(($(pstat "$pq" polls) - p0)), irqs $(pstat "$pq" irqs); other queues: used +$((o1 - o0))"
+	expect_eq "used on ${pq##*/}" $(($(pstat "$pq" used) - u0)) "$req" &&
+	expect_eq "completed on ${pq##*/}" \
+		$(($(pstat "$pq" completed) - c0)) "$req" &&
+	expect_eq "used on the other queues" $((o1 - o0)) 0 &&
+	expect_eq "irqs on ${pq##*/}" "$(pstat "$pq" irqs)" 0 || return 1
+	[ $(($(pstat "$pq" polls) - p0)) -gt 0 ] ||
+		{ echo "the poll hook never ran"; return 1; }
+}
+
+# hipri I/O on a disk without poll queues: 6.1's block layer drops the
+# polled flag and the I/O completes by interrupt; newer kernels (6.12 on)
+# refuse it, EOPNOTSUPP before it reaches the driver.  Either way, no
+# wrong data and no hang.
+check_hipri_unpolled() {
+	check_poll_fio "" 8 16m --bs=4k && return 0
+	grep -q 'error=Operation not supported' /tmp/fio.out ||
+		{ echo "failed, and not with EOPNOTSUPP"; return 1; }
+	if ! grep -q "$disk0: ios=0/0" /tmp/fio.out; then
+		echo "refused, but some I/O was done"
+		return 1
+	fi
+	echo "refused with EOPNOTSUPP (this kernel's block layer)"
+}
+
+# Interrupt-driven I/O (libaio, no hipri) never reaches the poll queue.
+check_poll_untouched() {
+	local u0
+	u0=$(pstat "$PQ" used)
+	fio_verify libaio 4k 16 || return 1
+	expect_eq "used on ${PQ##*/} during libaio I/O" \
+		$(($(pstat "$PQ" used) - u0)) 0
 }
 
 # ---- ext4: a file system on top ----------------------------------------
