@@ -11,8 +11,9 @@
 #                  built first with `make KDIR=<guest headers>` unless
 #                  --no-build)
 #   --no-build     do not run make; use the .ko as it is
-#   --modargs ARGS module parameters for insmod, e.g. "num_queues=1"
-#                  (space-separated; the guest gets vrbtest.modargs=)
+#   --modargs ARGS module parameters of the driver under test, e.g.
+#                  "num_queues=1" (space-separated; the guest gets
+#                  vrbtest.modargs=; virtio_blk's with --reference)
 #   --reference    test the kernel's own virtio_blk instead of vringblk (the
 #                  suite's own check: it should pass everywhere)
 #   --selftest     run scripts/guest/selftest.sh instead of the suite: checks

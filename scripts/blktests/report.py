@@ -327,16 +327,17 @@ def write_md(path, sides, results, failures, guest, meta, cases):
 # Tests vringblk cannot run only because it lacks a capability virtio_blk
 # has: their parity case is skipped (with this reason), not failed.
 LACKS = {
-    'block/007': 'polled I/O (no .poll, no poll queues: issue 14)',
+    # None today.  block/007 (polled I/O) was here until vringblk got
+    # poll queues (issue 14).
 }
 
 
 # What a reader should know about a test beyond what blktests says.
 NOTES = {
-    'block/007': 'polled I/O, a capability vringblk lacks: its '
-                 'blk_mq_ops has no `.poll` (no poll queues), so the queue '
-                 'refuses io_poll_delay; virtio_blk has `.poll` (its poll '
-                 'queues themselves are off by default, poll_queues=0).',
+    'block/007': 'polled I/O (io_poll, io_poll_delay, fio hipri): both '
+                 'drivers are loaded with poll_queues=1 on a device with two '
+                 'virtqueues and a guest with two vCPUs, so each has one '
+                 'interrupt queue and one poll queue.',
     'block/011': 'bus mastering off under I/O: requests stall; vringblk\'s '
                  'timeout handler kicks/resets the device and the test '
                  'passes; virtio_blk has no timeout handler and hangs for '

@@ -55,7 +55,8 @@ else
 	VRB_PREFIX=${VRB_PREFIX:-vringblk}
 fi
 VRB_DEBUGFS=${VRB_DEBUGFS:-/sys/kernel/debug/$VRB_MOD}
-# Module parameters for insmod, from vrbtest.modargs=A=x+B=y ("+" stands
+# Module parameters of the driver under test (insmod vringblk, or modprobe
+# virtio_blk on a reference run), from vrbtest.modargs=A=x+B=y ("+" stands
 # for a space, since the kernel command line splits words at spaces).
 VRB_MODARGS=$(vrb_param modargs "" | tr + ' ')
 
@@ -200,7 +201,9 @@ vrb_load() {
 		# shellcheck disable=SC2086 # VRB_MODARGS: one word per param
 		insmod "$VRB_KO" $VRB_MODARGS || return 1
 	else
-		modprobe virtio_pci && modprobe "$VRB_MOD" || return 1
+		# shellcheck disable=SC2086 # VRB_MODARGS: one word per param
+		modprobe virtio_pci && modprobe "$VRB_MOD" $VRB_MODARGS ||
+			return 1
 		echo "reference run: in-kernel virtio_pci + virtio_blk"
 	fi
 	i=0
