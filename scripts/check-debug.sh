@@ -44,18 +44,14 @@ LOGDIR=build/check-debug
 # vringblk.ko stays the default guest kernel's.
 moddir=$LOGDIR/module
 build_debug() {
-	if ! scripts/debug-kernel.sh >/dev/null; then
+	local tree
+	if ! tree=$(scripts/debug-kernel.sh); then
 		echo "debug-build: FAIL the debug kernel did not build"
 		echo "debug-build: 0 passed, 1 failed"
 		return 1
 	fi
-	rm -rf "$moddir"
-	mkdir -p "$moddir"
-	cp -a Kbuild Makefile mod kunit "$moddir"/
-	if VRB_BUILD_DIR=$moddir scripts/kbuild.sh debug -s W=1 \
-		KCFLAGS=-Werror && [[ -f $moddir/vringblk.ko ]]; then
-		echo "debug-build: PASS vringblk.ko for $(cat \
-			"$(scripts/debug-kernel.sh)/kernelrelease")"
+	if build_for debug "$moddir"; then
+		echo "debug-build: PASS vringblk.ko for $(cat "$tree/kernelrelease")"
 		echo "debug-build: 1 passed, 0 failed"
 	else
 		echo "debug-build: FAIL vringblk.ko"

@@ -32,15 +32,8 @@ build_module() {
 	local kver p=0 f=0 dir
 	for kver in $(scripts/guest-kver.sh --all | tac); do
 		dir=$LOGDIR/build-$kver
-		if [[ $kver == "$(scripts/guest-kver.sh)" ]]; then
-			dir=.
-		else
-			rm -rf "$dir"
-			mkdir -p "$dir"
-			cp -a Kbuild Makefile mod kunit "$dir"/
-		fi
-		if VRB_BUILD_DIR=$dir scripts/kbuild.sh "$kver" -s W=1 \
-			KCFLAGS=-Werror && [[ -f $dir/vringblk.ko ]]; then
+		[[ $kver == "$(scripts/guest-kver.sh)" ]] && dir=.
+		if build_for "$kver" "$dir"; then
 			echo "build: PASS $kver"
 			p=$((p + 1))
 		else

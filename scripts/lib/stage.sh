@@ -52,3 +52,19 @@ stage_summary() {
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" -eq 0 ]
 }
+
+# build_for KVER DIR: build vringblk with W=1 -Werror against KVER (one of
+# scripts/lib/kernels.sh's names) in DIR: "." is the project itself,
+# anything else a fresh copy of its sources (so the project's vringblk.ko
+# stays the default guest kernel's).  Status 0 if DIR/vringblk.ko was
+# built.
+build_for() {
+	local kver=$1 dir=$2
+	if [[ $dir != . ]]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		cp -a Kbuild Makefile mod kunit "$dir"/
+	fi
+	VRB_BUILD_DIR=$dir scripts/kbuild.sh "$kver" -s W=1 KCFLAGS=-Werror &&
+		[[ -f $dir/vringblk.ko ]]
+}
