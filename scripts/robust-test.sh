@@ -39,6 +39,8 @@
 #   shared_msix  irq=shared: a config vector and one for all queues, no ISR
 #   poll_timeout  timeout's stall, and a dropped completion, with polled
 #              (io_uring hipri) I/O in flight on a poll queue
+#   poll_unplug  unplug's QMP device_del with polled I/O in flight, then
+#              device_add of a new two-queue disk, polled again
 #   probe_alloc  each allocation of probe fails in turn (failslab and
 #              fail_page_alloc through fail-nth; kernels with
 #              CONFIG_FAULT_INJECTION, i.e. the debug kernel)
@@ -96,7 +98,7 @@ MiB=$((1 << 20))
 confdir=$VRB_ROOT/scripts/robust
 scenarios=(counters timeout unplug surprise unbind eio hostile dataloss
 	badinput held_fd probe_stall reset_state surprise_full shared_msix
-	probe_alloc poll_timeout)
+	probe_alloc poll_timeout poll_unplug)
 
 # ---- the scenarios ----------------------------------------------------------
 #
@@ -247,6 +249,18 @@ sc_poll_timeout() {
 	on_wait[throttle-off]=host_throttle_off
 }
 
+# unplug's race with polled I/O: fio's io_uring hipri requests sit on vq1,
+# a poll queue, when the device goes; the plugged disk has two queues.
+sc_poll_unplug() {
+	disk d0 $((64 * MiB)) vd0 num-queues=2 throttling.iops-total=2000
+	smp=2
+	spare d1 $((32 * MiB))
+	expect modargs=poll_queues=1
+	expect plug_size=$((32 * MiB))
+	on_wait[unplug]=host_unplug
+	on_wait[plug]=host_plug_mq
+}
+
 sc_shared_msix() {
 	smp=2
 	disk d0 $((64 * MiB)) vd0 num-queues=2
@@ -375,6 +389,10 @@ host_unplug() {
 
 host_plug() {
 	qmp device_add '{"driver":"virtio-blk-pci","id":"vd1","drive":"d1","disable-modern":true,"serial":"vrb-plugged"}'
+}
+
+host_plug_mq() {
+	qmp device_add '{"driver":"virtio-blk-pci","id":"vd1","drive":"d1","disable-modern":true,"serial":"vrb-plugged","num-queues":2}'
 }
 
 host_resize() {

@@ -965,6 +965,60 @@ check_polled_dropped() {
 	dmesg_has "$disk0: reset done, 1 request\\(s\\) failed"
 }
 
+# ---- poll_unplug: unplug with polled I/O in flight ----------------------------
+#
+# unplug's race on a poll queue: poll_queues=1 on a two-queue disk, fio's
+# io_uring hipri requests on vq1, whose submitter polls instead of
+# sleeping for an interrupt.  When the device goes, the poller must not
+# spin on a ring that is gone: fio ends in bounded time, the disk and
+# the PCI function go, nothing holds the module; a new two-queue disk is
+# polled again from the start.
+
+s_poll_unplug() {
+	local bdf
+	vrb_check load vrb_load || return 0
+	PQ=$DBG/$disk0/vq1
+	vrb_check poll-queue check_still_polled
+	bdf=$(disk_bdf "$disk0")
+	P_USED=$(pstat used)
+	bg_start fio fio --name=punplug --filename="$dev0" --direct=1 \
+		--ioengine=io_uring --hipri=1 --rw=randrw --bs=4k \
+		--iodepth=16 --size=32m --time_based --runtime=60
+	vrb_check fio-running wait_busy "$disk0"
+	vrb_check fio-polls-on-vq1 check_polled_io
+	dmesg_mark
+	host_do unplug || return 0
+	vrb_check fio-ends-in-bounded-time bg_ends fio 30
+	vrb_check disk-disappears wait_gone "/sys/block/$disk0" 30
+	vrb_check pci-function-gone wait_gone "/sys/bus/pci/devices/$bdf" 30
+	vrb_check module-refcnt-0 check_refcnt
+	vrb_check rmmod rmmod "$VRB_MOD"
+	# shellcheck disable=SC2086 # VRB_MODARGS: one word per param
+	vrb_check insmod-without-disk insmod "$VRB_KO" $VRB_MODARGS
+	dmesg_mark
+	host_do plug || return 0
+	vrb_check new-disk-appears vrb_wait_takeover "$dev0" 30
+	vrb_check new-disk-is-the-plugged-one check_plugged
+	PQ=$DBG/$disk0/vq1
+	vrb_check new-disk-poll-queue check_still_polled
+	vrb_check new-disk-works-polled poll_fio_verify
+	vrb_check new-disk-still-polled check_still_polled
+	vrb_check new-disk-ring-settled ring_settled "$disk0"
+	vrb_check rmmod-again vrb_unload
+}
+
+# fio's polled requests really go through vq1 while it runs.
+check_polled_io() {
+	local u0=$P_USED
+	usleep 200000
+	echo "vq1: used $(($(pstat used) - u0)), polls $(pstat polls)," \
+		"irqs $(pstat irqs)"
+	[ $(($(pstat used) - u0)) -gt 0 ] ||
+		{ echo "nothing went through vq1"; return 1; }
+	[ "$(pstat polls)" -gt 0 ] || { echo "vq1 was never polled"; return 1; }
+	expect_eq "irqs on vq1" "$(pstat irqs)" 0
+}
+
 # ---- unplug: QMP device_del under fio, then device_add -----------------------
 
 s_unplug() {
