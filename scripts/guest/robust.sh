@@ -130,12 +130,16 @@ host_request() {
 }
 
 host_wait() {
-	local tag=$1 t=${2:-60} line end
+	local tag=$1 t=${2:-60} line end left
 	end=$(($(now_ms) + t * 1000))
-	# One long read per line: a read that times out loses what it had
-	# read of a line so far.
-	# shellcheck disable=SC3045 # busybox ash has read -t
-	while [ "$(now_ms)" -lt "$end" ] && read -r -t "$t" line <&3; do
+	# Not the shell's own read: when a signal interrupts it (SIGCHLD from
+	# a background job that ends, say insmod in config_during_probe),
+	# ash starts the read again and loses the part of the line it had
+	# already read (seen: "VRB-ACK resize o" gone, only "k" left).  head
+	# runs in a subshell with no children of its own, so nothing
+	# interrupts it, and timeout bounds the wait.
+	while left=$(((end - $(now_ms) + 999) / 1000)) && [ "$left" -gt 0 ] &&
+		line=$(timeout "$left" head -n 1 <&3); do
 		case $line in
 		"VRB-ACK $tag ok") return 0 ;;
 		"VRB-ACK $tag "*) echo "host: $line"; return 1 ;;
