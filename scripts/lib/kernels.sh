@@ -325,8 +325,10 @@ vrb_kernel_make() {
 	kdir=$(vrb_kernel_kdir "$kver")
 	dir=$(cd "$dir" && pwd -P)
 	if [[ $(_vrb_kernel_kind "$kver") == chroot ]]; then
+		# VRB_CHROOT_EXTRA: more packages for the build (lint: sparse).
+		# shellcheck disable=SC2086 # one word per package
 		vrb_chroot "$VRB_NEWEST_SUITE" build-essential \
-			"linux-headers-$kver" >/dev/null
+			"linux-headers-$kver" ${VRB_CHROOT_EXTRA:-} >/dev/null
 		_vrb_heavy_fn env VRB_CHROOT_BIND="$dir" \
 			vrb_chroot_run "$VRB_NEWEST_SUITE" \
 			make -C "$dir" KDIR="$kdir" "$@"
