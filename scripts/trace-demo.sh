@@ -113,6 +113,13 @@ fio_ios() {
 	sed -n 's/.*issued rwts: total=\([0-9]*\),\([0-9]*\),\([0-9]*\),\([0-9]*\).*/\1 \2 \3 \4/p' \
 		"$OUT/$1.txt" 2>/dev/null | awk '{ print $1 + $2 + $3 + $4 }' || true
 }
+# fio_cpu SECTION ctx|cpu: from fio's "cpu : usr=U%, sys=S%, ctx=C" line,
+# the context switches, or usr + sys in whole percent.
+fio_cpu() {
+	sed -n 's/^cpu *: usr=\([0-9.]*\)%, sys=\([0-9.]*\)%, ctx=\([0-9]*\).*/\1 \2 \3/p' \
+		"$OUT/$1.txt" 2>/dev/null |
+		awk -v w="$2" '{ if (w == "ctx") print $3; else printf "%d\n", $1 + $2 }' || true
+}
 # is_eq A B, is_ge A B, is_gt A B: numeric, and false when either is
 # empty.
 is_eq() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" -eq "$2" ]; }
@@ -136,6 +143,9 @@ check poll/same-load is_eq "$irq_ios" "$poll_ios"
 check poll/vq0-took-irqs is_gt "$(qstat vq0 irqs)" 0
 check poll/vq0-no-polls is_eq "$(qstat vq0 polls)" 0
 check poll/vq0-completed-the-ordinary-ios is_eq "$(qstat vq0 completed)" "$irq_ios"
+# At queue depth 1 an interrupt never finds more than one completion,
+# and none finds nothing.
+check poll/vq0-one-irq-per-completion is_eq "$(qstat vq0 irqs)" "$(qstat vq0 completed)"
 # The polled run went to vq1, which never took an interrupt.
 check poll/vq1-no-irqs is_eq "$(qstat vq1 irqs)" 0
 check poll/vq1-polled is_gt "$(qstat vq1 polls)" 0
@@ -145,6 +155,12 @@ check poll/vq1-a-poll-per-completion-at-least \
 	is_ge "$(qstat vq1 polls)" "$(qstat vq1 completed)"
 check poll/vq0-kicked is_gt "$(qstat vq0 kicks)" 0
 check poll/vq1-kicked is_gt "$(qstat vq1 kicks)" 0
+# fio's view: polled, fio hardly ever slept (context switches) and used
+# more CPU (it spins where it would have slept).
+check poll/fio-polled-fewer-context-switches \
+	is_gt "$(fio_cpu poll-fio-irq ctx)" "$(fio_cpu poll-fio-polled ctx)"
+check poll/fio-polled-more-cpu \
+	is_gt "$(fio_cpu poll-fio-polled cpu)" "$(fio_cpu poll-fio-irq cpu)"
 # The rings: vq0 asks for an interrupt at the next completion (used_event
 # = used.idx), vq1 for none (used_event half the index space ahead, and,
 # with EVENT_IDX, avail.flags 0 as §2.7.7 requires).

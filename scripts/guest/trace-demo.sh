@@ -96,6 +96,11 @@ load() {
 	i=0
 	while [ ! -b /dev/vringblk0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	sleep 1		# the partition scan
+}
+
+# Counters from 0, after the probe's own requests (the partition scan,
+# and the GET_ID that reading the serial sends).
+reset_stats() {
 	echo 0 >"$P/vq0/stats"
 	echo 0 >"$P/vq1/stats"
 }
@@ -142,6 +147,7 @@ echo "queue/io_poll: $(cat /sys/block/vringblk0/queue/io_poll)"
 endsection poll-hctx
 section poll-irq; cat "$P/irq"; endsection poll-irq
 
+reset_stats
 section poll-fio-irq; run_fio interrupt 0 16m; endsection poll-fio-irq
 section poll-fio-polled; run_fio polled 1 16m; endsection poll-fio-polled
 section poll-stats; stats_table; endsection poll-stats
@@ -154,6 +160,7 @@ rmmod vringblk
 
 # The same poll queue without EVENT_IDX: avail.flags does the asking.
 load poll_queues=1 disable=event_idx
+reset_stats
 run_fio polled-noevt 1 1m >/tmp/fio-noevt.txt
 section poll-noevt
 for q in vq0 vq1; do
