@@ -603,7 +603,7 @@ int fake_dev_complete_one_len(struct fake_dev *dev, unsigned int pos,
 	return fake_dev_finish(dev, pos, true, len);
 }
 
-/* §2.7.7 / §2.7.10: would the device interrupt for used idx old -> new? */
+/* §2.7.7: would the device interrupt for used idx old -> new? */
 static bool fake_dev_would_interrupt(struct fake_dev *dev, u16 old, u16 new_idx)
 {
 	u16 event;
@@ -699,7 +699,7 @@ bool fake_dev_complete_all(struct fake_dev *dev, struct rnd_state *rnd)
 	return fake_dev_publish(dev);
 }
 
-/* ---- Available buffer notifications (§2.7.7, §2.7.10) ---------------- */
+/* ---- Available buffer notifications (§2.7.10) ---------------- */
 
 /**
  * fake_dev_set_no_notify - set or clear used->flags NO_NOTIFY

@@ -38,7 +38,7 @@
 
 /*
  * With EVENT_IDX, a used_event this far ahead of the driver's last used
- * index asks for no interrupt (§2.7.10): half the 16-bit index space,
+ * index asks for no interrupt (§2.7.7): half the 16-bit index space,
  * which the device, never more than a queue size (at most 32768, §2.7)
  * ahead of the driver, cannot reach.
  */
@@ -446,7 +446,7 @@ int vrb_vq_add_indirect(struct vrb_vq *vq, const struct vrb_vq_indir *indir,
  * Call after publishing a batch of chains.  With EVENT_IDX the device
  * said in avail_event which avail->idx it wants to hear about
  * (§2.7.10); without it, used->flags NO_NOTIFY is a hint that it is
- * already polling (§2.7.7).  The caller writes the notify register when
+ * already polling (§2.7.10).  The caller writes the notify register when
  * this returns true, preferably after dropping its lock.
  *
  * After U16_MAX or more adds since the previous call the batch can no
@@ -664,7 +664,7 @@ int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len)
  * Only a hint: the device may interrupt anyway (§2.7.7), so the caller
  * still handles interrupts that find nothing to do.  Without EVENT_IDX
  * this sets avail->flags NO_INTERRUPT (§2.7.7); with it, used_event is
- * pushed to half the index space away (§2.7.10), a point the device
+ * pushed to half the index space away (§2.7.7), a point the device
  * cannot reach while at most 32768 chains are in flight.
  *
  * Context: Caller serializes with other vrb_vq calls on @vq.
@@ -692,7 +692,7 @@ void vrb_vq_disable_cb(struct vrb_vq *vq)
  * interrupt.  The request not to interrupt is made once and kept for
  * good: without EVENT_IDX avail->flags keeps NO_INTERRUPT (§2.7.7);
  * with it, used_event is moved along by every vrb_vq_get_used() so that
- * it stays VRB_VQ_EVENT_FAR ahead of the device (§2.7.10); and
+ * it stays VRB_VQ_EVENT_FAR ahead of the device (§2.7.7); and
  * vrb_vq_reset() asks again.  Both are only hints to the device (a
  * legacy device may still notify): the transport gives the queue no
  * interrupt vector besides.  Do not call vrb_vq_enable_cb() or

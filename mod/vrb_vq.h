@@ -198,7 +198,7 @@ struct vrb_vq {
 };
 
 /**
- * vrb_vq_need_event - the EVENT_IDX notification rule (§2.7.10)
+ * vrb_vq_need_event - the EVENT_IDX notification rule (§2.7.7, §2.7.10)
  * @event: index the other side asked to be told about.
  * @new_idx: index after the batch.
  * @old: index before the batch.

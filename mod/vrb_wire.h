@@ -73,7 +73,7 @@ struct vrb_desc {
  * @idx: where the driver will put the next entry, free-running (mod 2^16).
  * @ring: heads of chains offered to the device, slot = idx & (N - 1).
  *
- * With EVENT_IDX, ring[N] is the driver's used_event field (§2.7.10).
+ * With EVENT_IDX, ring[N] is the driver's used_event field (§2.7.7).
  */
 struct vrb_avail {
 	u16 flags;
@@ -120,7 +120,7 @@ struct vrb_used {
 #define VRB_F_BAD_FEATURE		30
 
 #define VRB_F_RING_INDIRECT_DESC	28	/* §2.7.5.3 indirect tables */
-#define VRB_F_RING_EVENT_IDX		29	/* §2.7.10 used/avail_event */
+#define VRB_F_RING_EVENT_IDX		29	/* used_event §2.7.7, avail_event §2.7.10 */
 
 #define VRB_BLK_F_SIZE_MAX	1	/* config size_max is valid */
 #define VRB_BLK_F_SEG_MAX	2	/* config seg_max is valid */
