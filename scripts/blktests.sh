@@ -268,7 +268,7 @@ run_side() {
 	# queue (virtio_blk counts its poll queues within its one-per-CPU
 	# limit), so block/007's polled I/O runs on both sides.
 	words=("vrbtest.driver=$side" "vrbtest.disks=1"
-		"vrbtest.modargs=poll_queues=1"
+		"vrbtest.modargs=$modargs"
 		"vrbtest.bt_args=$(IFS=+; echo "${args[*]}")"
 		"vrbtest.bt_timeout=$bt_timeout" "vrbtest.timeout=$((tmo - 60))")
 	run=("$VRB_ROOT/scripts/qemu-run.sh" -c 2 -m 2G -t "$tmo"
@@ -281,7 +281,7 @@ run_side() {
 		-drive "if=none,id=res,file=$out/results.img,format=raw,cache=unsafe" \
 		-device ide-hd,drive=res,bus=ide.1,unit=0 \
 		-drive "if=none,id=d0,file=$out/disk.img,format=raw,cache=unsafe,discard=unmap" \
-		-device virtio-blk-pci,drive=d0,disable-modern=on,serial=blktests,num-queues=2 \
+		-device "$disk_dev" \
 		>"$out/qemu.out" 2>&1 &
 	pid=$!
 	# The console log appears when QEMU starts, i.e. once the lock is ours.
@@ -300,6 +300,10 @@ run_side() {
 	vrb_log "$side: $(cat "$out/secs") s in QEMU"
 }
 
+# The disk under test and the driver's parameters, the same on both sides
+# (and in the report).
+disk_dev=virtio-blk-pci,drive=d0,disable-modern=on,serial=blktests,num-queues=2
+modargs=poll_queues=1
 for s in "${sides[@]}"; do
 	run_side "$s"
 done
@@ -312,7 +316,8 @@ report=(python3 "$VRB_ROOT/scripts/blktests/report.py" --src "$src"
 	--bad-kernel "$VRB_BAD_KERNEL" --meta "kernel=$kver"
 	--meta "blktests=$src_desc" --meta "vringblk=$git_rev"
 	--meta "check=./check ${tests[*]}" --meta "timeout=$bt_timeout"
-	--meta "rootfs_secs=$rootfs_secs")
+	--meta "rootfs_secs=$rootfs_secs" --meta "disk=$disk_dev"
+	--meta "modargs=$modargs")
 for s in "${sides[@]}"; do
 	report+=(--side "$s=$results/$s")
 done

@@ -260,10 +260,11 @@ def write_md(path, sides, results, failures, guest, meta, cases):
     L.append('- run: `%s`, `TIMEOUT=%s` (the cap of blktests\' timed '
              'tests)' % (meta.get('check', '?'), meta.get('timeout', '?')))
     L.append('- disk: `-drive if=none,id=d0,file=<2G sparse file>,'
-             'format=raw,cache=unsafe,discard=unmap -device '
-             'virtio-blk-pci,drive=d0,disable-modern=on,serial=blktests`; '
+             'format=raw,cache=unsafe,discard=unmap -device %s`; '
              '2 vCPUs, 2 GB; root file system: Debian bookworm on an IDE '
-             'disk')
+             'disk' % meta.get('disk', '?'))
+    L.append('- driver parameters, both sides: `%s` (vringblk: insmod; '
+             'virtio_blk: modprobe)' % meta.get('modargs', 'none'))
     for s in names:
         c = guest[s]['counts']
         L.append('- %s: %d passed, %d failed, %d not run (%s s in QEMU)'
