@@ -293,7 +293,11 @@ boot() {
 	vrb_log "the $name guest ran ${qemu_secs}s"
 
 	meta_boot+=("${key}disk: -drive $disk_drive -device $dev")
-	meta_boot+=("${key}cpus: $ncpu$([[ $ncpu -gt 1 ]] && echo " (TCG thread=single: the vCPUs take turns on one host thread)")")
+	if [[ $ncpu -gt 1 ]]; then
+		meta_boot+=("${key}cpus: $ncpu (TCG thread=single: the vCPUs take turns on one host thread)")
+	else
+		meta_boot+=("${key}cpus: $ncpu")
+	fi
 	meta_boot+=("${key}loadavg_before: $loadavg_before")
 	meta_boot+=("${key}loadavg_after: $loadavg_after")
 	mapfile -t -O "${#meta_boot[@]}" meta_boot < <(

@@ -516,10 +516,10 @@ def poll_target(p, runs, jobs):
     p("")
     p("**Polled IOPS at least virtio_blk's polled IOPS: %s.**  %s.  "
       "(Medians of the runs, ± half their min-max range: under TCG IOPS "
-      "swing with host load, see the caveats.)  %d of %d polled runs were "
-      "checked in the guest to have sent every request to the poll queue "
-      "and taken no interrupt for it (see \"Where the requests of the "
-      "polled and multiqueue jobs went\")." % (
+      "swing with host load, see the caveats.)  %d of %d polled runs "
+      "passed the guest's check that every request went to the poll queue "
+      "and was reaped without an interrupt (\"Where the requests of the "
+      "polled and multiqueue jobs went\", below)." % (
           "met" if met else "**missed**", "; ".join(parts), len(ok),
           len(checked)))
     p("")
