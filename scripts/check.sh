@@ -63,8 +63,10 @@ stage guest scripts/guest-test.sh --no-build
 stage robust scripts/robust-test.sh --no-build
 stage trace-demo scripts/trace-demo.sh --check
 stage dkms scripts/dkms-test.sh
-# The benchmark's short form: it runs and produces numbers on both
-# drivers; no thresholds (those are judged on `make bench`'s report).
+# The benchmark's short form: every job runs once and produces numbers on
+# both drivers (both guests: the one-vCPU one, and the two-vCPU one whose
+# polled and multiqueue runs must also have used the poll queue / both
+# queues); no thresholds (those are judged on `make bench`'s report).
 stage bench-smoke scripts/bench.sh --smoke --no-build
 # blktests, the block layer's own suite: its short form on a vringblk
 # disk (the tests that take a test device); make check-long runs both

@@ -12,6 +12,9 @@
 #              scripts/guest-kver.sh; KVER= selects another)
 #   -m MEM     guest memory (default 1G)
 #   -c N       number of vCPUs (default 1)
+#   -T         under TCG, run all vCPUs on one host thread (thread=single)
+#              instead of one thread each: a plugin whose counters are not
+#              atomic (scripts/bench/insncount.c) stays exact with -c 2
 #   -t SEC     hard timeout: QEMU is killed after SEC seconds (default 300)
 #   -l FILE    write the serial console to FILE instead of stdout
 #   -q SOCK    open a QMP control socket (JSON) at the unix socket SOCK
@@ -66,8 +69,9 @@ blacklist=1
 oops_panic=0
 interactive=0
 dry_run=0
+one_thread=0
 
-while getopts "i:k:m:c:t:l:q:a:BPInh" opt; do
+while getopts "i:k:m:c:t:l:q:a:TBPInh" opt; do
 	case $opt in
 	i) initrd=$OPTARG ;;
 	k) kernel=$OPTARG ;;
@@ -77,6 +81,7 @@ while getopts "i:k:m:c:t:l:q:a:BPInh" opt; do
 	l) log=$OPTARG ;;
 	q) qmp=$OPTARG ;;
 	a) append+=("$OPTARG") ;;
+	T) one_thread=1 ;;
 	B) blacklist=0 ;;
 	P) oops_panic=1 ;;
 	I) interactive=1 ;;
@@ -110,6 +115,9 @@ if [[ $accel == kvm ]]; then
 	cpu=host
 else
 	cpu=max		# everything TCG can emulate (SSE4.2 for crc32c...)
+	# QEMU's default for an x86 guest is one host thread per vCPU
+	# (MTTCG); thread=single makes the vCPUs take turns on one thread.
+	[[ $one_thread == 1 ]] && accel+=",thread=single"
 fi
 
 cmdline="console=ttyS0 loglevel=5 panic=-1 rdinit=/init${kwords:+ $kwords}"

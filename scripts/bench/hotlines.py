@@ -56,38 +56,34 @@ def main():
     args = ap.parse_args()
 
     res = args.results
-    log = os.path.join(res, "qemu.log")
-    if not os.path.exists(log):
-        log += ".gz"
     ko = os.path.join(res, "bin", "vringblk.ko")
     src = os.path.join(res, "bin", "src")
-    info, regions, irqs, runs, syms, _ = report.parse_console(
-        os.path.join(res, "console.log"))
-    wins = report.parse_qemu_log(log)
-    report.analyse(runs, wins, regions, irqs, syms)
-    mine = [r for r in runs if r.job == args.job and r.drv == args.driver
-            and r.window in wins and r.m.get("window_ios")]
+    mine, wins = [], {}
+    for b in report.boot_files(res):
+        boot = report.load_boot(*b)
+        mine += [(r, boot.wins[r.window]) for r in boot.runs
+                 if r.job == args.job and r.drv == args.driver
+                 and r.window in boot.wins and r.m.get("window_ios")]
     if not mine:
         sys.exit("no runs of %s on %s in %s" % (args.job, args.driver, res))
 
-    # Mean instructions per I/O, by block start address.
-    per_addr = collections.Counter()
-    for r in mine:
-        for addr, n in wins[r.window]["addrs"].items():
-            per_addr[addr] += n / r.m["window_ios"] / len(mine)
-
-    # Guest address -> function of vringblk -> offset in the .ko's .text.
-    funcs = sorted((a, n.split()[0]) for a, n in syms
-                   if n.endswith("[vringblk]"))
-    starts = [a for a, _ in funcs]
+    # Guest address -> function of vringblk -> offset in the .ko's .text,
+    # then mean instructions per I/O by that offset.  Each run with the
+    # symbols of its own layout: a module reloaded (the polled jobs) sits
+    # at other addresses.
     offsets = ko_text_symbols(ko)
-    hits = []
-    for addr, v in per_addr.items():
-        i = bisect.bisect_right(starts, addr) - 1
-        if i < 0 or funcs[i][1] not in offsets:
-            continue
-        hits.append((offsets[funcs[i][1]] + addr - starts[i], v,
-                     funcs[i][1]))
+    per_off = collections.Counter()
+    for r, w in mine:
+        funcs = sorted((a, n.split()[0]) for a, n in r.layout.syms
+                       if n.endswith("[vringblk]"))
+        starts = [a for a, _ in funcs]
+        for addr, n in w["addrs"].items():
+            i = bisect.bisect_right(starts, addr) - 1
+            if i < 0 or funcs[i][1] not in offsets:
+                continue
+            per_off[(offsets[funcs[i][1]] + addr - starts[i],
+                     funcs[i][1])] += n / r.m["window_ios"] / len(mine)
+    hits = [(off, v, fn) for (off, fn), v in per_off.items()]
     where = subprocess.run(
         ["addr2line", "-j", ".text", "-e", ko],
         input="\n".join("%x" % off for off, _, _ in hits),

@@ -43,14 +43,24 @@
  * (an exception or interrupt in its middle) is still counted whole: the
  * error is a few instructions per interrupt.
  *
- * Limits: exact with one vCPU only (the inline adds are not atomic), so the
- * plugin refuses more.  Records are never freed (QEMU keeps pointers to
- * them in translated code); a TB translated again gets a new record.
+ * Limits: the inline adds are not atomic, so the counts are exact only
+ * when one host thread runs guest code at a time: one vCPU, or several
+ * that take turns on one thread (-accel tcg,thread=single, QEMU's
+ * "round-robin" TCG).  With several vCPUs in parallel threads (MTTCG,
+ * QEMU's default for x86 guests), two vCPUs executing the same block
+ * would both read the counter, add one and write it back, and one of the
+ * additions would be lost.  QEMU 7.2 does not tell a plugin which mode
+ * it runs in, so with more than one vCPU the caller must promise
+ * thread=single with the argument one_thread=on, or the plugin refuses to
+ * load.  Records are never freed (QEMU keeps pointers to them in
+ * translated code); a TB translated again gets a new record.
  *
  * Build:  gcc -Wall -Wextra -Werror -O2 -shared -fPIC -fvisibility=hidden
  *	       -o insncount.so insncount.c
  * Use:    qemu-system-x86_64 -accel tcg -smp 1 -plugin ./insncount.so \
  *	       -d plugin -D qemu.log ...
+ *	   qemu-system-x86_64 -accel tcg,thread=single -smp 2 \
+ *	       -plugin ./insncount.so,one_thread=on -d plugin -D qemu.log ...
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -286,17 +296,28 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   const qemu_info_t *info,
 					   int argc, char **argv)
 {
-	(void)argv;
-	if (argc) {
-		fprintf(stderr, "insncount: takes no arguments\n");
+	char line[96];
+	int one_thread = 0;
+
+	if (argc == 1 && !strcmp(argv[0], "one_thread=on")) {
+		one_thread = 1;
+	} else if (argc) {
+		fprintf(stderr, "insncount: the only argument is one_thread=on\n");
 		return -1;
 	}
-	if (!info->system_emulation || info->system.max_vcpus != 1) {
-		fprintf(stderr, "insncount: needs system emulation with one vCPU (-smp 1): counters are not atomic\n");
+	if (!info->system_emulation) {
+		fprintf(stderr, "insncount: needs system emulation\n");
+		return -1;
+	}
+	if (info->system.max_vcpus != 1 && !one_thread) {
+		fprintf(stderr, "insncount: counters are not atomic: needs one vCPU (-smp 1), or -accel tcg,thread=single and the argument one_thread=on\n");
 		return -1;
 	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
 	qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
-	qemu_plugin_outs("insncount: loaded\n");
+	snprintf(line, sizeof(line), "insncount: loaded, %d vCPU(s)%s\n",
+		 info->system.max_vcpus,
+		 one_thread ? ", taking turns on one thread" : "");
+	qemu_plugin_outs(line);
 	return 0;
 }

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""report.py - turn one benchmark boot into numbers, a table and a chart.
+"""report.py - turn the benchmark's boots into numbers, a table and a chart.
 
-Inputs (all written by scripts/bench.sh):
+Inputs (all written by scripts/bench.sh), per guest boot (--boot NAME
+CONSOLE QEMU_LOG; "1cpu" for the five classic jobs, "2cpu" for the
+multiqueue and polled ones):
   console.log  the guest's serial console: VRB-BENCH-* lines from
                scripts/bench/guest-bench.sh (fio JSON, counter snapshots,
-               code regions, interrupt lines)
+               code regions, interrupt lines, where the requests went)
   qemu.log     QEMU's log: the insncount plugin's windows and instruction
                counts per code address, and the trace events virtio_queue_notify
                (the driver kicked the device) and virtio_notify[_irqfd]
                (the device interrupted the driver), in the order they
                happened
+and once:
   meta.txt     "key: value" lines about the host and the configuration
+               (a second boot's keys start with its name: "2cpu.qemu_secs")
 
 Outputs: results.json (every run and the aggregates), and with --md/--png
 the Markdown report and its chart (gnuplot).  With --check it prints one
@@ -39,7 +43,8 @@ DRIVERS = ("vringblk", "virtio_blk")
 STACK = ("virtio_blk", "virtio_ring", "virtio_pci", "virtio_pci_legacy_dev",
          "virtio_pci_modern_dev", "virtio")
 
-# Jobs in report order: name -> (title, throughput unit, block size).
+# Jobs in report order: name -> (title, throughput unit, block size).  The
+# first five run in the one-vCPU guest, the others in the two-vCPU one.
 JOBS = {
     "randread-4k-qd1": ("4k randread psync QD1", "IOPS", 4096),
     "randread-4k-qd32": ("4k randread io_uring QD32, batches of 8", "IOPS",
@@ -48,7 +53,18 @@ JOBS = {
                           4096),
     "seqread-128k-qd8": ("128k seq read io_uring QD8", "MB/s", 128 << 10),
     "seqwrite-1m-qd8": ("1M seq write io_uring QD8", "MB/s", 1 << 20),
+    "mq-randread-4k-qd32x2": ("4k randread io_uring, 2 jobs on 2 CPUs x "
+                              "QD32, batches of 8, 2 queues", "IOPS", 4096),
+    "poll-randread-4k-qd1": ("4k randread io_uring hipri (polled) QD1",
+                             "IOPS", 4096),
+    "poll-randread-4k-qd32": ("4k randread io_uring hipri (polled) QD32, "
+                              "batches of 8", "IOPS", 4096),
 }
+# The jobs issue 5's targets are about.
+ISSUE5_JOBS = ("randread-4k-qd1", "randread-4k-qd32", "randwrite-4k-qd32",
+               "seqread-128k-qd8", "seqwrite-1m-qd8")
+# Issue 14: polled IOPS at least virtio_blk's polled IOPS.
+POLL_JOBS = ("poll-randread-4k-qd1", "poll-randread-4k-qd32")
 
 # Targets of issue 5: vringblk's own instructions per I/O at most this
 # fraction of the in-kernel stack's.
@@ -76,25 +92,61 @@ def feature_names(bits):
 
 # ---- parsing -----------------------------------------------------------------
 
+class Layout:
+    """Where the code was while some runs ran: the guest prints one after
+    each (re)load of the drivers (VRB-BENCH-LAYOUT), since a module loaded
+    again lands at another address."""
+
+    def __init__(self, name, modargs):
+        self.name, self.modargs = name, modargs
+        self.regions = []       # (name, start, end) of modules, kernel text
+        self.irqs = {}          # driver -> [IRQ numbers of its disk]
+        self.irq_names = {}     # IRQ number -> its name in /proc/interrupts
+        self.syms_b64 = []      # VRB-BENCH-SYMS lines
+        self.syms = []          # sorted (address, function name)
+        self.sym_addrs = []     # the addresses alone, for bisect
+
+
+class Boot:
+    """One guest boot: its configuration, layouts, runs and windows."""
+
+    def __init__(self, name):
+        self.name = name
+        self.info = {}          # VRB-BENCH-INFO key -> value
+        self.layouts = []
+        self.runs = []
+        self.ended = False      # VRB-BENCH-END seen
+        self.wins = {}          # plugin window -> counts (parse_qemu_log)
+
+
 class Run:
     """One fio run of one job on one driver, and its window's counts."""
 
     def __init__(self, seq, job, drv, rep, disk):
         self.seq, self.job, self.drv, self.rep, self.disk = \
             seq, job, drv, rep, disk
+        self.boot = None        # name of the boot it ran in
+        self.layout = None      # the Layout current when it ran
         self.data = []          # VRB-BENCH-D lines
         self.window = None      # plugin window number
         self.m = {}             # metric name -> value
         self.fn = {}            # function -> instructions per I/O
         self.problems = []      # VRB-BENCH-STALL / -FAIL lines
+        self.checks = []        # (passed, text) of VRB-BENCH-CHECK lines
 
 
-def parse_console(path):
-    """Return (info, regions, irqs, runs, symbols, ended)."""
-    info, regions, irqs, runs, by_seq = {}, [], {}, [], {}
-    syms_b64 = []
-    ended = False
+def parse_console(path, name="1cpu"):
+    """Return the Boot that the console log at path describes."""
+    boot = Boot(name)
+    by_seq = {}
     nwin = 0
+
+    def layout():
+        # A log from before layouts existed has one, implicitly.
+        if not boot.layouts:
+            boot.layouts.append(Layout("irq", ""))
+        return boot.layouts[-1]
+
     with open(path, errors="replace") as f:
         for raw in f:
             line = raw.rstrip("\r\n")
@@ -110,22 +162,27 @@ def parse_console(path):
                     by_seq[int(seq)].data.append(text)
             elif tag == "VRB-BENCH-INFO":
                 key, _, val = rest.partition(" ")
-                info[key] = val
+                boot.info[key] = val
+            elif tag == "VRB-BENCH-LAYOUT":
+                lname, _, modargs = rest.partition(" ")
+                boot.layouts.append(Layout(lname, modargs))
             elif tag == "VRB-BENCH-REGION":
                 w = rest.split()
                 if w[0] == "kernel-text":
-                    regions.append(("kernel-text", int(w[1], 16),
-                                    int(w[3], 16)))
+                    layout().regions.append(("kernel-text", int(w[1], 16),
+                                             int(w[3], 16)))
                 else:
                     base = int(w[1], 16)
-                    regions.append((w[0], base, base + int(w[2])))
+                    layout().regions.append((w[0], base, base + int(w[2])))
             elif tag == "VRB-BENCH-IRQ":
-                drv, irq, _name = rest.split()
-                irqs.setdefault(drv, []).append(irq)
+                drv, irq, irq_name = rest.split()
+                layout().irqs.setdefault(drv, []).append(irq)
+                layout().irq_names[irq] = irq_name
             elif tag == "VRB-BENCH-RUN":
                 seq, job, drv, rep, disk = rest.split()
                 run = Run(int(seq), job, drv, int(rep), disk)
-                runs.append(run)
+                run.boot, run.layout = name, layout()
+                boot.runs.append(run)
                 by_seq[run.seq] = run
             elif tag == "VRB-BENCH-WINDOW":
                 # Every run opens one window, in order: the plugin's
@@ -138,11 +195,19 @@ def parse_console(path):
                 if seq.isdigit() and int(seq) in by_seq:
                     by_seq[int(seq)].problems.append(
                         "%s: %s" % (tag[len("VRB-BENCH-"):].lower(), rest))
+            elif tag == "VRB-BENCH-CHECK":
+                # "<seq> ok|FAIL <what>: <details>"
+                w = rest.split(" ", 2)
+                if len(w) == 3 and w[0].isdigit() and int(w[0]) in by_seq:
+                    by_seq[int(w[0])].checks.append((w[1] == "ok", w[2]))
             elif tag == "VRB-BENCH-SYMS":
-                syms_b64.append(rest.strip())
+                layout().syms_b64.append(rest.strip())
             elif tag == "VRB-BENCH-END":
-                ended = True
-    return info, regions, irqs, runs, parse_syms(syms_b64), ended
+                boot.ended = True
+    for lay in boot.layouts:
+        lay.syms = parse_syms(lay.syms_b64)
+        lay.sym_addrs = [a for a, _ in lay.syms]
+    return boot
 
 
 def parse_syms(lines):
@@ -273,12 +338,30 @@ def region_of(regions, addr):
     return "kernel-other"
 
 
-def analyse(runs, wins, regions, irqs, syms):
-    """Fill in run.m (and run.fn) for every run."""
-    sym_addrs = [a for a, _ in syms]
-    for r in runs:
+def irq_short(name):
+    """"virtio0-req.1" -> "req.1", "vringblk-0000:00:02.0-vq1" -> "vq1"."""
+    return name.rsplit("-", 1)[-1]
+
+
+def vq_stats(snaps, disk):
+    """{queue number: debugfs stats path} of a vringblk disk's queues that
+    the snapshots hold."""
+    pre = "/sys/kernel/debug/vringblk/%s/vq" % disk
+    out = {}
+    for _, path in snaps:
+        if path.startswith(pre) and path.endswith("/stats"):
+            q = path[len(pre):-len("/stats")]
+            if q.isdigit():
+                out[int(q)] = path
+    return out
+
+
+def analyse(boot):
+    """Fill in run.m (and run.fn) for every run of boot."""
+    for r in boot.runs:
         fio_text, snaps = split_data(r.data)
         m = r.m
+        lay = r.layout
         try:
             j = json.loads(fio_text[fio_text.index("{"):])
             job = j["jobs"][0]
@@ -300,16 +383,34 @@ def analyse(runs, wins, regions, irqs, syms):
         ios = nbytes / JOBS[r.job][2]
         m["window_ios"] = ios
         m["requests_per_io"] = delta(snaps, stat, disk_requests) / ios
-        girq = delta(snaps, "/proc/interrupts", irq_total(irqs.get(r.drv, [])))
+        mine = lay.irqs.get(r.drv, [])
+        girq = delta(snaps, "/proc/interrupts", irq_total(mine))
         if girq is not None:
             m["guest_irqs_per_io"] = girq / ios
-        dbg = "/sys/kernel/debug/vringblk/vringblk0/vq0/stats"
+            # Each interrupt line on its own: which queues took them.
+            for irq in mine:
+                m["irq_%s_per_io" % irq_short(lay.irq_names[irq])] = delta(
+                    snaps, "/proc/interrupts", irq_total([irq])) / ios
         if r.drv == "vringblk":
-            for name in ("kicks", "irqs", "completed"):
-                v = delta(snaps, dbg, stat_field(name))
-                if v is not None:
-                    m["dbg_%s_per_io" % name] = v / ios
-        w = wins.get(r.window)
+            # debugfs: each queue's counters, and their sums.
+            queues = vq_stats(snaps, r.disk)
+            per_q = {}
+            for q, path in queues.items():
+                c = {name: delta(snaps, path, stat_field(name))
+                     for name in ("kicks", "irqs", "completed", "polls")}
+                if None not in c.values():
+                    per_q[q] = c
+            for name in ("kicks", "irqs", "completed", "polls"):
+                if per_q:
+                    m["dbg_%s_per_io" % name] = sum(
+                        c[name] for c in per_q.values()) / ios
+            done = sum(c["completed"] for c in per_q.values())
+            for q, c in per_q.items():
+                m["vq%d_irqs_per_io" % q] = c["irqs"] / ios
+                m["vq%d_polls_per_io" % q] = c["polls"] / ios
+                if done:
+                    m["vq%d_completed_share" % q] = c["completed"] / done
+        w = boot.wins.get(r.window)
         if not w or w["kernel"] is None:
             continue
         m["kicks_per_io"] = w["kicks"] / ios
@@ -320,10 +421,10 @@ def analyse(runs, wins, regions, irqs, syms):
         m["user_per_io"] = w["user"] / ios
         per = {}
         for addr, n in w["addrs"].items():
-            name = region_of(regions, addr)
+            name = region_of(lay.regions, addr)
             per[name] = per.get(name, 0) + n
-            if syms:
-                f = symbol_of(syms, sym_addrs, addr)
+            if lay.syms:
+                f = symbol_of(lay.syms, lay.sym_addrs, addr)
                 r.fn[f] = r.fn.get(f, 0) + n / ios
         for name, n in per.items():
             m["insn_%s" % name] = n / ios
@@ -331,6 +432,28 @@ def analyse(runs, wins, regions, irqs, syms):
         m["stack_per_io"] = sum(per.get(s, 0) for s in STACK) / ios
         m["driver_per_io"] = m["vringblk_per_io" if r.drv == "vringblk"
                                else "stack_per_io"]
+
+
+def load_boot(name, console, qemu_log):
+    """Parse one boot's console and QEMU logs and analyse its runs."""
+    boot = parse_console(console, name)
+    if not os.path.exists(qemu_log) and os.path.exists(qemu_log + ".gz"):
+        qemu_log += ".gz"
+    boot.wins = parse_qemu_log(qemu_log) if os.path.exists(qemu_log) else {}
+    analyse(boot)
+    return boot
+
+
+def boot_files(results):
+    """[(name, console, qemu log)] of the boots bench.sh left in a results
+    directory (the logs' names, see scripts/bench.sh's boot())."""
+    out = []
+    for name, sfx in (("1cpu", ""), ("2cpu", "-2cpu")):
+        console = os.path.join(results, "console%s.log" % sfx)
+        if os.path.exists(console):
+            out.append((name, console,
+                        os.path.join(results, "qemu%s.log" % sfx)))
+    return out
 
 
 # ---- aggregation -----------------------------------------------------------
@@ -366,11 +489,178 @@ def ratio(a, b, stat="median"):
     return a[stat] / b[stat]
 
 
+def cell_of(a, digits=0):
+    """A median with its spread, "12,345 ±6%" (one run: no spread)."""
+    if not a:
+        return "-"
+    s = fmt(a["median"], digits)
+    return "%s ±%.0f%%" % (s, spread(a)) if a["n"] > 1 else s
+
+
+def pair_ratios(runs, job, key):
+    """vringblk / virtio_blk of key in each repetition: the two runs of a
+    repetition ran back to back, so a drift of the host's speed over the
+    whole benchmark cancels out of these."""
+    by_rep = {}
+    for r in runs:
+        if r.job == job and key in r.m:
+            by_rep.setdefault(r.rep, {})[r.drv] = r.m[key]
+    return sorted(v["vringblk"] / v["virtio_blk"] for v in by_rep.values()
+                  if v.get("virtio_blk") and "vringblk" in v)
+
+
+def poll_target(p, runs, jobs):
+    """Issue 14's target: polled IOPS at least virtio_blk's polled IOPS."""
+    poll = [j for j in POLL_JOBS if j in jobs]
+    if not poll:
+        return
+    rows, verdicts = [], []
+    for job in poll:
+        t = {d: agg(runs, job, d, "iops") for d in DRIVERS}
+        r_t = ratio(t["vringblk"], t["virtio_blk"])
+        if r_t is None:
+            verdicts.append("%s: no numbers" % job)
+            continue
+        if r_t >= 1.0:
+            v = "met (+%.0f%%)" % (100 * (r_t - 1))
+        else:
+            v = "**missed** by %.0f%%" % (100 * (1 - r_t))
+        verdicts.append("%s %.2fx: %s" % (job, r_t, v))
+        pairs = pair_ratios(runs, job, "iops")
+        rows.append("| %s | %s | %s | %.2f | %.2f-%.2f, median %.2f | %s |" % (
+            job, cell_of(t["vringblk"]), cell_of(t["virtio_blk"]), r_t,
+            pairs[0], pairs[-1], statistics.median(pairs), v))
+    met = all(": met" in v for v in verdicts)
+    checked = [r for r in runs if r.job in poll]
+    ok = [r for r in checked if r.checks and all(c[0] for c in r.checks)]
+    p("## Target (issue 14): polled IOPS")
+    p("")
+    p("**Polled IOPS at least virtio_blk's polled IOPS: %s** (%s)." % (
+        "met" if met else "missed", "; ".join(verdicts)))
+    p("")
+    p("| polled job | vringblk IOPS | virtio_blk IOPS | ratio of the "
+      "medians | ratio per repetition | target |")
+    p("|---|---:|---:|---:|---:|---|")
+    for row in rows:
+        p(row)
+    p("")
+    p("Medians of the runs, ± half their min-max range.  Per repetition: "
+      "the ratio of the two back-to-back runs of each repetition (a drift "
+      "of the host's speed over the benchmark cancels out of it), their "
+      "range and median.  Under TCG IOPS swing with host load (see the "
+      "caveats); the target is judged on the ratio of the medians, as the "
+      "throughput targets above.  %d of %d polled runs passed the guest's "
+      "check that every request went to the poll queue and was reaped "
+      "without an interrupt (\"Where the requests of the polled and "
+      "multiqueue jobs went\", below)." % (len(ok), len(checked)))
+    p("")
+
+
+def queue_summary(runs, job, drv):
+    """Where a job's requests went, from the windows' counters (means)."""
+    def mean(key):
+        a = agg(runs, job, drv, key)
+        return a["mean"] if a else None
+    keys = {k for r in runs if r.job == job and r.drv == drv for k in r.m}
+    if drv == "vringblk":
+        qs = sorted(int(k[2:k.index("_")]) for k in keys
+                    if k.startswith("vq") and k.endswith("_irqs_per_io"))
+        if not qs:
+            return "-"
+        out = "completions " + ", ".join(
+            "vq%d %s" % (q, "-" if mean("vq%d_completed_share" % q) is None
+                         else "%.0f%%" % (100 * mean("vq%d_completed_share"
+                                                     % q)))
+            for q in qs)
+        out += "; interrupts/IO " + ", ".join(
+            "vq%d %.3f" % (q, mean("vq%d_irqs_per_io" % q)) for q in qs)
+        polled = [q for q in qs if mean("vq%d_polls_per_io" % q)]
+        if polled:
+            out += "; poll hook calls/IO " + ", ".join(
+                "vq%d %.2f" % (q, mean("vq%d_polls_per_io" % q))
+                for q in polled)
+        return out
+    lines = sorted(k for k in keys
+                   if k.startswith("irq_") and k.endswith("_per_io"))
+    if not lines:
+        return "-"
+    return "interrupts/IO " + ", ".join(
+        "%s %.3f" % (k[len("irq_"):-len("_per_io")], mean(k)) for k in lines)
+
+
+def where_they_went(p, runs, jobs):
+    """The polled and multiqueue jobs: which queues carried the I/O."""
+    new = [j for j in jobs if j.startswith(("poll-", "mq-"))]
+    if not new:
+        return
+    p("### Where the requests of the polled and multiqueue jobs went")
+    p("")
+    p("In the windows: vringblk's debugfs counters per queue (`completed`, "
+      "`irqs`, `polls`: calls of the poll hook) and the guest's "
+      "`/proc/interrupts` per vector of virtio_blk (`req.N`: queue N; a "
+      "poll queue has no vector).  The guest's check covers each whole fio "
+      "run: for a polled run, vringblk's poll queue completed exactly the "
+      "requests the disk completed, was polled and took no interrupt, and "
+      "its interrupt queue completed none; virtio_blk's vectors took no "
+      "interrupt while the requests completed (so they were reaped by "
+      "polling), `io_poll` is 1 and blk-mq has a `poll` hardware queue.  "
+      "For the multiqueue run: each of vringblk's queues completed at "
+      "least a tenth of the requests; each of virtio_blk's request vectors "
+      "took at least a tenth of its interrupts.")
+    p("")
+    p("| job | driver | in the windows (means) | guest check over each "
+      "run |")
+    p("|---|---|---|---|")
+    for job in new:
+        for n, d in enumerate(DRIVERS):
+            mine = [r for r in runs if r.job == job and r.drv == d]
+            ok = [r for r in mine if r.checks and all(c[0] for c in r.checks)]
+            bad = [r for r in mine if r not in ok]
+            text = "%d of %d runs passed" % (len(ok), len(mine))
+            if mine and mine[-1].checks:
+                text += "; the last: %s" % mine[-1].checks[-1][1]
+            for r in bad:
+                text += "; **run %d: %s**" % (r.seq, "; ".join(
+                    c[1] for c in r.checks if not c[0]) or "no check")
+            p("| %s | %s | %s | %s |" % (job if n == 0 else "", d,
+                                         queue_summary(runs, job, d), text))
+    p("")
+
+
+def second_guest(p, info, meta):
+    """The Method bullet of the two-vCPU guest."""
+    def pair(key):
+        return info.get(key, "?").replace(" ", " / ")
+    vrb_feat = info.get("features.vringblk", "?").split("negotiated:")[-1]
+    vrb_feat = " ".join(vrb_feat.split()[1:])
+    vio_feat = feature_names(info.get("features.virtio_blk", ""))
+    p("- **Second guest** (jobs `mq-*`, `poll-*`): %s vCPUs (%s), disks "
+      "`%s` (each); negotiated features vringblk `%s`, virtio_blk `%s`%s.  "
+      "Multiqueue job, both drivers without poll queues (`%s`): hardware "
+      "queues %s, types %s.  Polled jobs, both drivers unloaded and loaded "
+      "again with `%s` (the queue settings above applied again): hardware "
+      "queues %s, types %s, io_poll %s.  Each `driver_override` stays "
+      "written across the reload, so each disk comes back to its own "
+      "driver." % (
+          info.get("cpus", "?"),
+          meta.get("2cpu.cpus", "?").partition("(")[2].rstrip(")") or "?",
+          meta.get("2cpu.disk", "?"), vrb_feat, vio_feat,
+          " (the same)" if vrb_feat.split() == vio_feat.split() else
+          " (**they differ**)",
+          info.get("modargs", "-"), pair("hw_queues"), pair("hctx_types"),
+          info.get("poll.modargs", "-"), pair("poll.hw_queues"),
+          pair("poll.hctx_types"), pair("poll.queue.io_poll")))
+
+
 # ---- Markdown ------------------------------------------------------------------
 
-def markdown(runs, info, meta, jobs, png):
+def markdown(boots, meta, jobs, png):
     out = []
     p = out.append
+    runs = [r for b in boots for r in b.runs]
+    first = {b.name: b for b in boots}
+    b1, b2 = first.get("1cpu"), first.get("2cpu")
+    info = (b1 or b2).info
 
     def cell(a, digits=0, stat="median"):
         if not a:
@@ -385,13 +675,25 @@ def markdown(runs, info, meta, jobs, png):
     p("Generated by `make bench` (`scripts/bench.sh`) on %s; do not edit by "
       "hand." % meta.get("date", "?"))
     p("")
-    p("One QEMU guest, two identical legacy virtio-blk disks (1af4:1001, "
+    p("A QEMU guest with two identical legacy virtio-blk disks (1af4:1001, "
       "null-co backend, `read-zeroes=on`): the first bound to **vringblk**, "
       "the second to the kernel's **virtio_blk** (with `virtio_pci` and "
       "`virtio_ring`), through `driver_override`.  Each job runs on one disk "
       "at a time, interleaved (A/B on odd repetitions, B/A on even ones), "
       "%d repetitions." % reps)
     p("")
+    if b2:
+        p("Two guests, one after the other: the five classic jobs in a "
+          "guest with one vCPU and disks of one queue each; the multiqueue "
+          "job (`mq-*`) and the polled jobs (`poll-*`) in a guest with two "
+          "vCPUs and disks of two queues each (`num-queues=2`).  There the "
+          "multiqueue job runs first, both drivers loaded without poll "
+          "queues (two interrupt queues each); then both are unloaded and "
+          "loaded again with `poll_queues=1` (one interrupt queue and one "
+          "poll queue each) for the polled jobs.  Two vCPUs because "
+          "virtio_blk counts its poll queues within its limit of one queue "
+          "per CPU: with one vCPU it would have no poll queue.")
+        p("")
     p("**Read this first.** Under TCG the guest CPU is emulated: wall-clock "
       "numbers (IOPS, MB/s, latency) swing with host load and are only "
       "comparable inside one run.  The instruction counts per I/O are "
@@ -409,8 +711,8 @@ def markdown(runs, info, meta, jobs, png):
           "is reported, not failed.)")
         p("")
         for r in bad:
-            p("- run %d (%s on %s, repetition %d): %s" % (
-                r.seq, r.job, r.drv, r.rep, "; ".join(r.problems)))
+            p("- %s guest, run %d (%s on %s, repetition %d): %s" % (
+                r.boot, r.seq, r.job, r.drv, r.rep, "; ".join(r.problems)))
         p("")
 
     # -- headline: the issue's targets
@@ -419,7 +721,7 @@ def markdown(runs, info, meta, jobs, png):
     p("| job | driver insns/IO (target) | kicks/IO | irqs/IO | throughput "
       "ratio (target >= 1.0) |")
     p("|---|---|---|---|---|")
-    for job in jobs:
+    for job in (j for j in jobs if j in ISSUE5_JOBS):
         a = {d: agg(runs, job, d, "driver_per_io") for d in DRIVERS}
         k = {d: agg(runs, job, d, "kicks_per_io") for d in DRIVERS}
         i = {d: agg(runs, job, d, "irqs_per_io") for d in DRIVERS}
@@ -479,6 +781,7 @@ def markdown(runs, info, meta, jobs, png):
       "virtio_blk of the medians."
       % (", ".join("`%s`" % s for s in STACK), 100 * EVENT_TOLERANCE))
     p("")
+    poll_target(p, runs, jobs)
 
     # -- throughput and latency
     p("## Throughput and latency (fio)")
@@ -565,22 +868,25 @@ def markdown(runs, info, meta, jobs, png):
     p("### Cross-checks from the guest's own counters")
     p("")
     p("Interrupts per I/O counted by the guest (`/proc/interrupts`, all "
-      "vectors of the disk), and vringblk's debugfs `kicks`/`irqs` per I/O: "
-      "they should match the QEMU-side numbers above.")
+      "vectors of the disk), and vringblk's debugfs `kicks`/`irqs` per I/O "
+      "(all its queues): they should match the QEMU-side numbers above.  "
+      "debugfs `polls`: calls of vringblk's poll hook per I/O.")
     p("")
     p("| job | guest irqs/IO vringblk | guest irqs/IO virtio_blk | "
-      "debugfs kicks/IO | debugfs irqs/IO |")
-    p("|---|---:|---:|---:|---:|")
+      "debugfs kicks/IO | debugfs irqs/IO | debugfs polls/IO |")
+    p("|---|---:|---:|---:|---:|---:|")
     for job in jobs:
         cols = [job]
         for d, k in (("vringblk", "guest_irqs_per_io"),
                      ("virtio_blk", "guest_irqs_per_io"),
                      ("vringblk", "dbg_kicks_per_io"),
-                     ("vringblk", "dbg_irqs_per_io")):
+                     ("vringblk", "dbg_irqs_per_io"),
+                     ("vringblk", "dbg_polls_per_io")):
             a = agg(runs, job, d, k)
             cols.append(fmt(a["mean"], 3) if a else "-")
         p("| " + " | ".join(cols) + " |")
     p("")
+    where_they_went(p, runs, jobs)
 
     if png:
         p("## Chart")
@@ -596,6 +902,8 @@ def markdown(runs, info, meta, jobs, png):
     # -- method and configuration
     p("## Method")
     p("")
+    job_args = {k: v for b in boots for k, v in b.info.items()
+                if k.startswith("job.")}
     p("- **Guest**: Debian kernel %s, %s vCPU, %s MiB, busybox initramfs, "
       "fio %s; no other block devices.  `modprobe virtio_pci virtio_blk` "
       "after `insmod vringblk.ko`; each PCI function's `driver_override` "
@@ -605,7 +913,8 @@ def markdown(runs, info, meta, jobs, png):
           int(info.get("mem_kb", "0")) // 1024,
           info.get("fio", "?").replace("fio-", "")))
     p("- **Disks**: `%s` (each), %s." % (
-        meta.get("disk", "?"), meta.get("features", "?")))
+        meta.get("disk", meta.get("2cpu.disk", "?")),
+        meta.get("features", "?")))
     vrb_feat = info.get("features.vringblk", "?").split("negotiated:")[-1]
     vrb_feat = " ".join(vrb_feat.split()[1:])   # drop the hex value
     vio_feat = feature_names(info.get("features.virtio_blk", ""))
@@ -618,7 +927,7 @@ def markdown(runs, info, meta, jobs, png):
         if "[" in v:
             v = " ".join(x[x.index("[") + 1:x.index("]")] if "[" in x else x
                          for x in v.split())
-        return "%s %s" % (k[len("queue."):], v.replace(" ", " / "))
+        return "%s %s" % (k.split("queue.", 1)[1], v.replace(" ", " / "))
     p("- **Queues (vringblk / virtio_blk)**: " + "; ".join(
         queue_attr(k, v) for k, v in info.items()
         if k.startswith("queue.")) +
@@ -627,11 +936,13 @@ def markdown(runs, info, meta, jobs, png):
     p("  Scheduler `none` on both (with mq-deadline its own overhead "
       "dominates); `nr_requests` and `max_sectors_kb` set to the smaller "
       "of the two drivers' values on both; no write-back throttling.")
+    if b2:
+        second_guest(p, b2.info, meta)
     p("- **fio**: `--direct=1 --time_based --runtime=%s --ramp_time=%s "
       "--norandommap --randrepeat=0 --lat_percentiles=1` on the raw block "
       "device, plus per job: %s." % (
           info.get("runtime", "?"), info.get("ramp", "?"),
-          "; ".join("%s `%s`" % (j, info.get("job." + j, "?"))
+          "; ".join("%s `%s`" % (j, job_args.get("job." + j, "?"))
                     for j in jobs)))
     p("- **fio's buffers**: %s: each 4 KiB of a buffer is its own data "
       "segment (`scripts/bench/vrbfrag.c` says why), so the 128k and 1M "
@@ -651,15 +962,20 @@ def markdown(runs, info, meta, jobs, png):
         meta.get("cpu", "?"), meta.get("nproc", "?"),
         meta.get("host_kernel", "?"), meta.get("qemu", "?"),
         meta.get("accel", "?")))
-    p("- **Host load**: load average %s before, %s after; during the guest "
-      "run the host's CPUs were %s busy, QEMU itself used %s (other "
-      "processes: %s; time stolen by the hypervisor below the host: %s).  "
-      "QEMU ran %s s (boot and all runs); `make bench` took %s s including "
-      "the wait for the heavy-work lock." % (
-          meta.get("loadavg_before", "?"), meta.get("loadavg_after", "?"),
-          meta.get("host_busy", "?"), meta.get("qemu_cpu", "?"),
-          meta.get("other_cpu", "?"), meta.get("steal", "?"),
-          meta.get("qemu_secs", "?"), meta.get("total_secs", "?")))
+    for b in boots:
+        k = "" if b.name == "1cpu" else b.name + "."
+        p("- **Host load, %s guest**: load average %s before, %s after; "
+          "during the guest run the host's CPUs were %s busy, QEMU itself "
+          "used %s (other processes: %s; time stolen by the hypervisor "
+          "below the host: %s).  QEMU ran %s s (boot and all runs)." % (
+              "first" if b.name == "1cpu" else "second",
+              meta.get(k + "loadavg_before", "?"),
+              meta.get(k + "loadavg_after", "?"),
+              meta.get(k + "host_busy", "?"), meta.get(k + "qemu_cpu", "?"),
+              meta.get(k + "other_cpu", "?"), meta.get(k + "steal", "?"),
+              meta.get(k + "qemu_secs", "?")))
+    p("- `make bench` took %s s, including the builds and the waits for "
+      "the heavy-work lock." % meta.get("total_secs", "?"))
     p("- **Source**: %s." % meta.get("source", "?"))
     p("")
     functions(p, runs, jobs)
@@ -674,6 +990,20 @@ def markdown(runs, info, meta, jobs, png):
       "to run at QD > 1; QD1 is always 1 and 1.")
     p("- Throughput and latency come from fio over its whole runtime; the "
       "counts come from the window in its middle.")
+    if any(j in POLL_JOBS for j in jobs):
+        p("- Polled jobs: while it waits, the CPU spins in io_uring, the "
+          "block layer and the driver's poll hook, and that spinning is "
+          "counted.  Their instructions per I/O measure waiting as much as "
+          "work: a driver whose poll hook is cheaper calls it more often "
+          "per I/O (vringblk's `polls` per I/O above), and both wait for "
+          "the same device.  Their IOPS say more.")
+    if b2:
+        p("- The second guest's two vCPUs take turns on one host thread "
+          "(TCG `thread=single`): the plugin's counters are not atomic, "
+          "and with one thread per vCPU two vCPUs running the same code "
+          "would lose counts.  The two fio jobs of the multiqueue job "
+          "therefore share one host core; the comparison of the drivers "
+          "is fair, but its IOPS do not show what two real CPUs would do.")
     p("")
     return "\n".join(out) + "\n"
 
@@ -778,7 +1108,7 @@ set boxwidth 0.9
 set key outside bottom center horizontal maxrows 1
 set lmargin 10
 set grid ytics
-set xtics nomirror
+set xtics nomirror rotate by -20 font ",9"
 set title "vringblk / virtio_blk (dashed line: equal)"
 set yrange [0:%(ymax).2f]
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5
@@ -802,8 +1132,11 @@ unset multiplot
 
 # ---- smoke check -----------------------------------------------------------
 
-def check(runs, jobs, ended, wins):
-    """One case per job and driver: fio numbers and window counts exist."""
+def check(boots, jobs):
+    """One case per job and driver: fio numbers and window counts exist
+    (and for the polled and multiqueue jobs, the guest's check of where
+    their requests went passed); per boot, it finished and opened one
+    plugin window per run."""
     npass = nfail = 0
 
     def case(name, ok, why):
@@ -815,22 +1148,42 @@ def check(runs, jobs, ended, wins):
             nfail += 1
             print("bench: FAIL %s: %s" % (name, why))
 
-    case("guest-finished", ended, "no VRB-BENCH-END on the console")
-    for r in runs:
-        for what in r.problems:
-            print("bench: run %d (%s on %s): %s" % (r.seq, r.job, r.drv,
-                                                    what))
-    case("plugin-windows", len(wins) == len(runs) and runs,
-         "%d plugin windows for %d runs" % (len(wins), len(runs)))
+    runs = [r for b in boots for r in b.runs]
+    for b in boots:
+        sfx = "" if b.name == "1cpu" else "-" + b.name
+        case("guest-finished" + sfx, b.ended,
+             "no VRB-BENCH-END on the %s console" % b.name)
+        for r in b.runs:
+            for what in r.problems:
+                print("bench: run %d (%s on %s): %s" % (r.seq, r.job, r.drv,
+                                                        what))
+            for ok, text in r.checks:
+                print("bench: run %d (%s on %s): %s %s" % (
+                    r.seq, r.job, r.drv, "ok" if ok else "FAILED", text))
+        case("plugin-windows" + sfx, len(b.wins) == len(b.runs) and b.runs,
+             "%d plugin windows for %d runs" % (len(b.wins), len(b.runs)))
     need = ("iops", "lat_mean_us", "lat_p99_us", "window_ios",
             "driver_per_io", "kernel_per_io", "kicks_per_io", "irqs_per_io")
+    # A poll queue takes no interrupt: 0 is a number there.
+    may_be_0 = ("irqs_per_io",)
     for job in jobs:
         for d in DRIVERS:
             mine = [r for r in runs if r.job == job and r.drv == d]
             missing = sorted({k for r in mine for k in need
-                              if not r.m.get(k)})
-            case("%s/%s" % (job, d), mine and not missing,
-                 "no run" if not mine else "no " + ", ".join(missing))
+                              if not r.m.get(k) and
+                              not (k in may_be_0 and k in r.m)})
+            why = "no run" if not mine else "no " + ", ".join(missing)
+            ok = mine and not missing
+            if job.startswith(("poll-", "mq-")):
+                bad = [r for r in mine
+                       if not r.checks or not all(c[0] for c in r.checks)]
+                if bad:
+                    ok = False
+                    why = ("where the requests went: " + "; ".join(
+                        "run %d %s" % (r.seq, "; ".join(
+                            c[1] for c in r.checks if not c[0])
+                            or "not checked") for r in bad))
+            case("%s/%s" % (job, d), ok, why)
     print("bench: %d passed, %d failed" % (npass, nfail))
     return nfail == 0
 
@@ -839,8 +1192,10 @@ def check(runs, jobs, ended, wins):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--console", required=True)
-    ap.add_argument("--qemu-log", required=True)
+    ap.add_argument("--boot", nargs=3, action="append", required=True,
+                    metavar=("NAME", "CONSOLE", "QEMU_LOG"),
+                    help="one guest boot: its name (1cpu, 2cpu), console "
+                    "log and QEMU log (also read as QEMU_LOG.gz)")
     ap.add_argument("--meta", required=True)
     ap.add_argument("--json", help="write every run and aggregate here")
     ap.add_argument("--md", help="write the Markdown report here")
@@ -856,15 +1211,24 @@ def main():
         for line in f:
             k, _, v = line.rstrip("\n").partition(": ")
             meta[k] = v
-    info, regions, irqs, runs, syms, ended = parse_console(args.console)
-    wins = parse_qemu_log(args.qemu_log)
-    analyse(runs, wins, regions, irqs, syms)
+    boots = [load_boot(*b) for b in args.boot]
+    runs = [r for b in boots for r in b.runs]
     jobs = [j for j in JOBS if any(r.job == j for r in runs)]
 
     if args.json:
-        res = {"meta": meta, "info": info, "regions": regions,
-               "runs": [{"seq": r.seq, "job": r.job, "driver": r.drv,
-                         "rep": r.rep, "window": r.window, "metrics": r.m}
+        res = {"meta": meta,
+               "boots": {b.name: {
+                   "info": b.info,
+                   "layouts": [{"name": lay.name, "modargs": lay.modargs,
+                                "regions": lay.regions,
+                                "irqs": lay.irq_names}
+                               for lay in b.layouts]} for b in boots},
+               "runs": [{"boot": r.boot, "seq": r.seq, "job": r.job,
+                         "driver": r.drv, "rep": r.rep, "window": r.window,
+                         "layout": r.layout.name,
+                         "checks": [{"passed": ok, "text": t}
+                                    for ok, t in r.checks],
+                         "metrics": r.m}
                         for r in runs],
                "aggregates": {job: {d: {k: agg(runs, job, d, k) for k in
                                         sorted({k for r in runs
@@ -878,9 +1242,9 @@ def main():
         link = args.png_link or (os.path.basename(args.png)
                                  if args.png else None)
         with open(args.md, "w") as f:
-            f.write(markdown(runs, info, meta, jobs, link))
+            f.write(markdown(boots, meta, jobs, link))
     if args.check:
-        return 0 if check(runs, jobs, ended, wins) else 1
+        return 0 if check(boots, jobs) else 1
     return 0
 
 
