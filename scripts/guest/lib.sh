@@ -317,3 +317,22 @@ vrb_legacy_queue_size() {
 	vrb_legacy_write16 "$1" 14 "$2"
 	vrb_legacy_read "$1" 12 2
 }
+
+# vrb_ring_polled FILE: a copy of a queue's debugfs ring view says the
+# queue is polled and asks the device for no interrupt: without
+# EVENT_IDX avail.flags NO_INTERRUPT (§2.7.7); with it, used_event half
+# the index space ahead of used.idx (§2.7.7).
+vrb_ring_polled() {
+	local ui ue
+	grep -q '^completions: *polled' "$1" ||
+		{ echo "ring view does not say polled"; return 1; }
+	if grep -q '^used_event:' "$1"; then
+		ui=$(sed -n 's/^used.idx: *\([0-9]*\).*/\1/p' "$1")
+		ue=$(sed -n 's/^used_event: *\([0-9]*\).*/\1/p' "$1")
+		expect_eq "used_event - used.idx" $(((ue - ui + 65536) % 65536)) \
+			32768
+	else
+		grep -q '^avail.flags: *0x1 NO_INTERRUPT' "$1" ||
+			{ echo "avail.flags lacks NO_INTERRUPT"; return 1; }
+	fi
+}
