@@ -864,6 +864,35 @@ def markdown(boots, meta, jobs, png):
         p("| " + " | ".join(cols) + " |")
     p("")
 
+    # -- the floor: what the rest of the kernel costs whatever the driver
+    p("### What the rest of the guest kernel costs")
+    p("")
+    p("The guest kernel's instructions per I/O outside the driver: the "
+      "system call, the block layer, the scheduler, the interrupt entry.  "
+      "A driver can only lower the whole-kernel ratio down to *floor* = "
+      "(the rest, with vringblk) / (the whole kernel, with virtio_blk): "
+      "what the ratio would be if vringblk executed no instruction at "
+      "all.  Below that only a different path through the block layer "
+      "helps (no scatterlist to build, say: `__blk_rq_map_sg` is in the "
+      "rest).")
+    p("")
+    p("| job | rest with vringblk | rest with virtio_blk | whole kernel "
+      "with virtio_blk | floor | ratio today |")
+    p("|---|---:|---:|---:|---:|---:|")
+    for job in jobs:
+        kv = agg(runs, job, "vringblk", "kernel_per_io")
+        kk = agg(runs, job, "virtio_blk", "kernel_per_io")
+        dv = agg(runs, job, "vringblk", "driver_per_io")
+        dk = agg(runs, job, "virtio_blk", "driver_per_io")
+        if not (kv and kk and dv and dk):
+            continue
+        rv = kv["mean"] - dv["mean"]
+        rk = kk["mean"] - dk["mean"]
+        p("| %s | %s | %s | %s | %.2f | %.2f |" % (
+            job, fmt(rv), fmt(rk), fmt(kk["mean"]), rv / kk["mean"],
+            kv["mean"] / kk["mean"]))
+    p("")
+
     # -- cross-checks
     p("### Cross-checks from the guest's own counters")
     p("")
