@@ -805,7 +805,10 @@ static void vrb_pci_reset_work(struct work_struct *work)
  * queues (vdev->npoll, the last ones): the device's num_queues, the CPUs,
  * num_queues= for the interrupt queues and poll_queues= on top.  Poll
  * queues need at least one interrupt queue beside them: a device with
- * too few queues gets none, and the log says why.
+ * too few queues gets none, and the log says why.  Like the interrupt
+ * queues they are at most one per CPU: blk-mq maps each CPU to one poll
+ * queue, and one no CPU maps to would never see a request, yet cost a
+ * ring and a slot per tag.
  */
 static void vrb_pci_count_queues(struct vrb_dev *vdev)
 {
@@ -819,6 +822,11 @@ static void vrb_pci_count_queues(struct vrb_dev *vdev)
 				vrb_pci_config_read16(vdev,
 						      VRB_BLK_CFG_NUM_QUEUES));
 	vdev->npoll = vrb_param_poll_queues;
+	if (vdev->npoll > nr_cpu_ids) {
+		dev_warn(&vdev->pdev->dev, "poll_queues=%u: only %u CPU(s) to poll them, using %u\n",
+			 vdev->npoll, nr_cpu_ids, nr_cpu_ids);
+		vdev->npoll = nr_cpu_ids;
+	}
 	if (vdev->npoll && offered < vdev->npoll + 1) {
 		dev_warn(&vdev->pdev->dev, "poll_queues=%u needs %u virtqueues (one for interrupts), the device offers %u%s: running without poll queues\n",
 			 vdev->npoll, vdev->npoll + 1, offered,

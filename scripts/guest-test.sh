@@ -93,7 +93,8 @@ MiB=$((1 << 20))
 # Names use "-"; the function name uses "_" instead.
 
 configs=(default intx noevt-noindir qsize1024 qsize64-noindir mq2 readonly
-	serial20 two-disks odd-size resize poll poll-noevt-intx poll-refused)
+	serial20 two-disks odd-size resize poll poll-noevt-intx poll-refused
+	poll-capped)
 
 # The full suite on one disk with every optional feature on.
 cfg_default() {
@@ -169,6 +170,17 @@ cfg_poll_refused() {
 	tests probe,mq,poll
 	expect modargs=poll_queues=1
 	expect npoll=0
+}
+
+# poll_queues=3 with one vCPU on a four-queue device: one CPU can poll
+# one queue only, so the driver says so and makes one poll queue, not
+# three of which two no CPU maps to (and one interrupt queue).
+cfg_poll_capped() {
+	disk $((64 * MiB)) num-queues=4
+	tests probe,poll,pattern
+	expect modargs=poll_queues=3
+	expect npoll=1
+	expect poll_capped=1
 }
 
 cfg_readonly() {

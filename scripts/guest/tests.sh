@@ -20,6 +20,8 @@
 #   vrbtest.resize_to=BYTES            new size for the resize test
 #   vrbtest.npoll=N                    poll queues the driver should have
 #                                      (loaded with poll_queues=; 0: refused)
+#   vrbtest.poll_capped=1              poll_queues= asked for more poll
+#                                      queues than there are CPUs
 #
 # Each check prints one "VRB-RESULT PASS|FAIL|SKIP <case>" line (lib.sh).
 # The module is loaded once, by the "probe" group, which must come first.
@@ -296,6 +298,9 @@ t_poll() {
 	PQ=$VRB_DEBUGFS/$disk0/vq$((nq - 1))
 	vrb_say "$disk0: $nq virtqueue(s), poll queue ${PQ##*/}"
 	vrb_check poll/hctx-types check_hctx_types "$nq" "$npoll"
+	vrb_check poll/every-hctx-has-a-cpu check_hctx_cpus
+	[ "$(vrb_param poll_capped 0)" = 0 ] ||
+		vrb_check poll/capped-says-so check_poll_capped
 	vrb_check poll/io_poll expect_eq "/sys/block/$disk0/queue/io_poll" \
 		"$(cat "/sys/block/$disk0/queue/io_poll")" 1
 	vrb_check poll/debugfs-views check_poll_views
@@ -325,6 +330,22 @@ check_fio_hipri() {
 check_poll_refused() {
 	dmesg | grep -E "poll_queues=[0-9]+ needs [0-9]+ virtqueues.*running without poll queues" ||
 		{ echo "no message about the refused poll queues"; return 1; }
+}
+
+check_poll_capped() {
+	dmesg | grep -E "poll_queues=[0-9]+: only [0-9]+ CPU\(s\) to poll them, using [0-9]+" ||
+		{ echo "no message about the capped poll queues"; return 1; }
+}
+
+# check_hctx_cpus: blk-mq maps at least one CPU to every hardware queue
+# (debugfs block/DISK/hctxN/cpuM); a queue no CPU maps to never sees a
+# request.
+check_hctx_cpus() {
+	local h d=/sys/kernel/debug/block/$disk0
+	for h in "$d"/hctx*; do
+		ls -d "$h"/cpu* >/dev/null 2>&1 ||
+			{ echo "${h##*/}: no CPU maps to it"; return 1; }
+	done
 }
 
 # check_hctx_types NQ NPOLL: blk-mq's own view (debugfs block/DISK/hctxN/
