@@ -300,6 +300,39 @@ static void vrb_vq_get_used_readable_only_chain(struct kunit *test)
 	expect_no_violation(test, env);
 }
 
+/*
+ * The poller's lockless look, vrb_vq_used_hint(), says "maybe" exactly
+ * while the device has published an element the driver has not taken:
+ * not for a chain the device holds but has not returned, yes once it is
+ * published, no again once vrb_vq_get_used() took it; also where
+ * used->idx wraps from 65535 to 0.
+ */
+static void vrb_vq_used_hint_follows_used_idx(struct kunit *test)
+{
+	struct vrb_env *env = vrb_env_create(test, 8, true, true);
+	struct vrb_req *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	vrb_req_shape(req, 1, 2, 4, true, 1);
+	KUNIT_EXPECT_FALSE(test, vrb_vq_used_hint(&env->vq));
+	/* 65,537 round trips: the last ones cross the wrap of used->idx. */
+	for (i = 0; i < 65537; i++) {
+		KUNIT_ASSERT_EQ(test, vrb_req_add(env, req), 0);
+		KUNIT_ASSERT_EQ(test, take_all(env), 1);
+		KUNIT_ASSERT_FALSE_MSG(test, vrb_vq_used_hint(&env->vq),
+				       "taken, not returned: %u", i);
+		complete_req(test, env, req);
+		KUNIT_ASSERT_TRUE_MSG(test, vrb_vq_used_hint(&env->vq),
+				      "returned: %u", i);
+		expect_used(test, env, req);
+		KUNIT_ASSERT_FALSE_MSG(test, vrb_vq_used_hint(&env->vq),
+				       "taken by the driver: %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(env->dev.used->idx), (u16)65537);
+	expect_no_violation(test, env);
+}
+
 static const struct vrb_env_cfg wrap_cfgs[] = {
 	{ "N=8 direct", 8, false, false },
 	{ "N=8 indirect event_idx", 8, true, true },
@@ -778,6 +811,7 @@ static struct kunit_case vrb_ring_cases[] = {
 	KUNIT_CASE(vrb_vq_get_used_readable_only_chain),
 	KUNIT_CASE_PARAM(vrb_vq_get_used_across_index_wrap, wrap_gen_params),
 	KUNIT_CASE(vrb_vq_get_used_out_of_order),
+	KUNIT_CASE(vrb_vq_used_hint_follows_used_idx),
 	KUNIT_CASE(vrb_vq_add_full_returns_enospc),
 	KUNIT_CASE(vrb_vq_add_recovers_after_full),
 	KUNIT_CASE(vrb_vq_add_full_with_indirect),

@@ -370,7 +370,7 @@ static int vrb_dbg_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "max_inflight %u\n", vs.max_inflight);
 	seq_printf(m, "irqs %llu\nspurious %llu\ncompleted %llu\n",
 		   qs.irqs, qs.spurious, qs.completed);
-	seq_printf(m, "polls %llu\n", qs.polls);
+	seq_printf(m, "polls %lld\n", atomic64_read(&q->polls));
 	seq_printf(m, "stalls %llu\nrestarts %llu\n", qs.stalls, qs.restarts);
 	seq_printf(m, "timeouts %llu\nmissed_irqs %llu\nrekicks %llu\n",
 		   qs.timeouts, qs.missed_irqs, qs.rekicks);
@@ -549,6 +549,7 @@ static ssize_t vrb_dbg_stats_write(struct file *file, const char __user *ubuf,
 	spin_lock_irqsave(&q->lock, flags);
 	memset(&q->vq.stats, 0, sizeof(q->vq.stats));
 	memset(&q->stats, 0, sizeof(q->stats));
+	atomic64_set(&q->polls, 0);
 	spin_unlock_irqrestore(&q->lock, flags);
 	return count;
 }

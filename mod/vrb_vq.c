@@ -174,7 +174,7 @@ void vrb_vq_reset(struct vrb_vq *vq)
 	vrb_vq_init_free_list(vq);
 	vq->avail_idx_shadow = 0;
 	vq->avail_flags_shadow = 0;
-	vq->last_used_idx = 0;
+	WRITE_ONCE(vq->last_used_idx, 0);
 	vq->num_added = 0;
 	WRITE_ONCE(vq->broken, false);
 	/* A polled queue stays quiet across a reset: ask again. */
@@ -624,7 +624,8 @@ int vrb_vq_get_used(struct vrb_vq *vq, void **token, u32 *len)
 	st->indir = NULL;
 	vrb_vq_free_descs(vq, id, st->ndescs);
 	vq->num_inflight--;
-	vq->last_used_idx++;
+	/* Read without the lock by vrb_vq_used_hint(). */
+	WRITE_ONCE(vq->last_used_idx, vq->last_used_idx + 1);
 	vq->stats.used++;
 
 	/*

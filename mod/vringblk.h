@@ -93,7 +93,6 @@ enum vrb_inject {
 /**
  * struct vrb_queue_stats - per-queue counters kept by the transport
  * @irqs: interrupts taken for this queue (0 on a poll queue).
- * @polls: calls of blk-mq's poll hook on this queue (poll queues only).
  * @spurious: interrupts that found no used element.
  * @completed: requests completed from the used ring.
  * @stalls: times the ring was full and the hardware queue was stopped.
@@ -105,7 +104,6 @@ enum vrb_inject {
  */
 struct vrb_queue_stats {
 	u64 irqs;
-	u64 polls;
 	u64 spurious;
 	u64 completed;
 	u64 stalls;
@@ -143,6 +141,8 @@ struct vrb_chunk {
  *	  context) and the interrupt handler, so always with irqsave.
  * @vq: the ring core's state.
  * @stats: transport counters, see struct vrb_queue_stats.
+ * @polls: calls of blk-mq's poll hook on this queue (poll queues only);
+ *	   counted outside @lock, as most calls never take it.
  * @stopped: the hardware queue was stopped because the ring was full.
  * @vdev: the device this queue belongs to.
  * @index: virtqueue number (QUEUE_SEL value).
@@ -163,6 +163,7 @@ struct vrb_queue {
 	spinlock_t lock;		/* see above: vq, stats, stopped */
 	struct vrb_vq vq;
 	struct vrb_queue_stats stats;
+	atomic64_t polls;
 	bool stopped;
 	struct vrb_dev *vdev;
 	u16 index;
