@@ -106,7 +106,7 @@ step "build W=1 -Werror ($KVER)" kmake "$KVER" W=1 KCFLAGS=-Werror
 # newer kernels' headers use?  Only the newest kernel, built in its
 # suite's chroot with that suite's sparse, is asked.
 sparse_unusable() {
-	local dir
+	local dir out
 	[ -z "${KDIR:-}" ] || return 1
 	[ "$1" = "$(KVER=newest scripts/guest-kver.sh)" ] || return 1
 	(
@@ -119,8 +119,13 @@ sparse_unusable() {
 		printf '%s\n' 'static inline int u(const int *q)' '{' \
 			'	__typeof_unqual__(*q) v = *q;' '	return v;' '}' \
 			>"$dir/tmp/vrb-checker-valid.c"
-		if vrb_chroot_run "$VRB_NEWEST_SUITE" sparse \
-			/tmp/vrb-checker-valid.c 2>&1 | grep -q error; then
+		# All of sparse's output first, then grep: under pipefail,
+		# "sparse | grep -q" fails when grep leaves at the first error
+		# line and sparse dies writing the next (SIGPIPE), which read
+		# as "sparse is usable" in 3 runs of 20.
+		out=$(vrb_chroot_run "$VRB_NEWEST_SUITE" sparse \
+			/tmp/vrb-checker-valid.c 2>&1 || true)
+		if grep -q error <<<"$out"; then
 			echo "$VRB_NEWEST_SUITE's sparse $(vrb_chroot_run \
 				"$VRB_NEWEST_SUITE" sparse --version) cannot parse" \
 				"__typeof_unqual__, which these headers use"
