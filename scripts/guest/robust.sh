@@ -904,8 +904,8 @@ pfio() {
 # pfio_alone: how long fio takes for one polled 4 KiB read of a disk
 # that answers at once, in PFIO_MS.  fio's own start and exit (a fork,
 # io_uring set up and torn down, a report) cost more than the read, and
-# many times more on the debug kernel, so
-# the bounds below are 12 s of the driver's time on top of this.
+# many times more on the debug kernel, so the bounds below are 12 s of
+# the driver's time on top of this.
 PFIO_MS=0
 pfio_alone() {
 	local t0 t1
