@@ -50,37 +50,6 @@ static blk_status_t vrb_blk_status(u8 status)
 }
 
 /*
- * The data's scatterlist, and the bus address of each piece.
- *
- * Legacy virtio knows no IOMMU (VIRTIO_F_ACCESS_PLATFORM is feature bit
- * 33, beyond the legacy interface's 32): the device reads and writes
- * guest-physical addresses (§2.7.5: addr is a "guest-physical address").
- * So a data buffer's bus address is its physical address, sg_phys(), and
- * there is nothing to map or unmap; the kernel's virtio_ring does the
- * same for such devices (vring_use_dma_api()).  vrb_pci_setup_queue()
- * refuses a device whose coherent memory would be addressed otherwise.
- */
-static unsigned int vrb_blk_map_sg(struct request *rq, struct vrb_req *vreq)
-{
-	/*
-	 * Only reads, writes and GET_ID carry data.  DISCARD and
-	 * WRITE_ZEROES count their ranges as "segments" but have no pages:
-	 * their ranges live in the request's slot.
-	 */
-	switch (req_op(rq)) {
-	case REQ_OP_READ:
-	case REQ_OP_WRITE:
-	case REQ_OP_DRV_IN:
-		break;
-	default:
-		return 0;
-	}
-	if (!blk_rq_nr_phys_segments(rq))
-		return 0;
-	return vrb_compat_map_sg(rq->q, rq, vreq->sg);
-}
-
-/*
  * Fill in the header (and ranges) for @rq in its slot.  Returns the
  * number of ranges, or a negative errno for an operation we do not do.
  */
@@ -143,18 +112,19 @@ static int vrb_blk_setup_hdr(struct vrb_dev *vdev, struct request *rq,
 
 /*
  * Buffer @i of a request's chain.  When the ring uses indirect
- * descriptors it goes straight into the request's indirect table,
+ * descriptors it goes straight into the request's indirect @table,
  * complete with flags and link (§2.7.5.3.1): the chain is built once, in
- * place, and vrb_vq_add_indirect() publishes it.  Otherwise it goes into
- * the list of buffers vrb_vq_add() turns into ring descriptors.  @flags:
- * VRB_DESC_F_WRITE if the device writes it, VRB_DESC_F_NEXT unless last.
+ * place, and vrb_vq_add_indirect() publishes it.  Otherwise (@table NULL)
+ * it goes into the list of buffers vrb_vq_add() turns into ring
+ * descriptors.  @flags: VRB_DESC_F_WRITE if the device writes it,
+ * VRB_DESC_F_NEXT unless last.
  */
-static __always_inline void vrb_blk_put(struct vrb_req *vreq, bool table,
-					unsigned int i, u64 addr, u32 len,
-					u16 flags)
+static __always_inline void vrb_blk_put(struct vrb_req *vreq,
+					struct vrb_desc *table, unsigned int i,
+					u64 addr, u32 len, u16 flags)
 {
 	if (table)
-		vreq->indir.table[i] = (struct vrb_desc){
+		table[i] = (struct vrb_desc){
 			.addr = addr,
 			.len = len,
 			.flags = flags,
@@ -165,21 +135,96 @@ static __always_inline void vrb_blk_put(struct vrb_req *vreq, bool table,
 }
 
 /*
+ * The data buffers of @rq's chain, written from buffer @n on with @flags;
+ * returns the number of the next buffer.
+ *
+ * Their addresses.  Legacy virtio knows no IOMMU (VIRTIO_F_ACCESS_PLATFORM
+ * is feature bit 33, beyond the legacy interface's 32): the device reads
+ * and writes guest-physical addresses (§2.7.5: addr is a "guest-physical
+ * address").  So a data buffer's bus address is its physical address,
+ * and there is nothing to map or unmap; the kernel's virtio_ring does the
+ * same for such devices (vring_use_dma_api()).  vrb_pci_setup_queue()
+ * refuses a device whose coherent memory would be addressed otherwise.
+ *
+ * Their number.  blk_rq_nr_phys_segments() is the block layer's count,
+ * made within our limits when the bios were split and merged, and it
+ * counts each bio_vec as at least one segment.  So a request of one
+ * segment is one bio_vec, whole, and it becomes one buffer straight from
+ * the bio, as nvme-pci's nvme_map_data() takes it; the check on its
+ * length keeps that promise honest (and costs one compare).  Anything
+ * else goes through the scatterlist, where blk_rq_map_sg() merges
+ * physically contiguous pieces and splits at max_segment_size: never
+ * more pieces than segments, so never more than the table holds.
+ */
+/*
+ * The general case of vrb_blk_put_data(): the data as a scatterlist.
+ * Out of line, so that its locals (blk_rq_map_sg()'s) do not cost the
+ * one-segment path a stack frame.
+ */
+static noinline unsigned int vrb_blk_put_sg(struct request *rq,
+					    struct vrb_req *vreq,
+					    struct vrb_desc *table,
+					    unsigned int n, u16 flags)
+{
+	struct scatterlist *sg;
+	unsigned int nents;
+	int i;
+
+	nents = vrb_compat_map_sg(rq->q, rq, vreq->sg);
+	for_each_sg(vreq->sg, sg, nents, i)
+		vrb_blk_put(vreq, table, n++, sg_phys(sg), sg->length, flags);
+	return n;
+}
+
+static unsigned int vrb_blk_put_data(struct request *rq, struct vrb_req *vreq,
+				     struct vrb_desc *table, unsigned int n,
+				     u16 flags)
+{
+	struct bio_vec bv;
+
+	/*
+	 * Only reads, writes and GET_ID carry data.  DISCARD and
+	 * WRITE_ZEROES count their ranges as "segments" but have no pages:
+	 * their ranges live in the request's slot.
+	 */
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_DRV_IN:
+		break;
+	default:
+		return n;
+	}
+	switch (blk_rq_nr_phys_segments(rq)) {
+	case 0:
+		return n;
+	case 1:
+		bv = req_bvec(rq);
+		if (likely(bv.bv_len == blk_rq_bytes(rq))) {
+			vrb_blk_put(vreq, table, n,
+				    page_to_phys(bv.bv_page) + bv.bv_offset,
+				    bv.bv_len, flags);
+			return n + 1;
+		}
+		break;
+	}
+	return vrb_blk_put_sg(rq, vreq, table, n, flags);
+}
+
+/*
  * Describe the request as the chain the device will walk: header, ranges,
  * data, status.  The device reads the first buffers and writes the last
  * ones (§2.7.4.2); for a read the data is device-writable too.  Built
  * outside the queue lock.
  */
 static void vrb_blk_build_chain(struct vrb_queue *q, struct request *rq,
-				struct vrb_req *vreq, unsigned int nranges,
-				unsigned int nents)
+				struct vrb_req *vreq, unsigned int nranges)
 {
 	u16 data = op_is_write(req_op(rq)) ? 0 : VRB_DESC_F_WRITE;
-	bool table = q->vq.indirect;
-	dma_addr_t slot = vreq->dma_addr;
-	struct scatterlist *sg;
-	unsigned int n = 0;
-	int i;
+	struct vrb_desc *table = q->vq.indirect ? vreq->slot->indir.table :
+						  NULL;
+	dma_addr_t slot = vreq->slot->dma;
+	unsigned int n = 0, first;
 
 	vrb_blk_put(vreq, table, n++, slot + offsetof(struct vrb_req_dma, hdr),
 		    sizeof(struct vrb_blk_req_hdr), VRB_DESC_F_NEXT);
@@ -188,17 +233,17 @@ static void vrb_blk_build_chain(struct vrb_queue *q, struct request *rq,
 			    slot + offsetof(struct vrb_req_dma, range),
 			    nranges * sizeof(struct vrb_blk_discard_wz),
 			    VRB_DESC_F_NEXT);
-	vreq->out = data ? n : n + nents;
-	for_each_sg(vreq->sg, sg, nents, i)	/* see vrb_blk_map_sg() */
-		vrb_blk_put(vreq, table, n++, sg_phys(sg), sg->length,
-			    data | VRB_DESC_F_NEXT);
+	first = n;
+	n = vrb_blk_put_data(rq, vreq, table, n, data | VRB_DESC_F_NEXT);
+	/* The device-readable buffers come first (§2.7.4.2). */
+	vreq->out = data ? first : n;
+	/* What the device may write: the data of a read, and the status. */
+	vreq->in_bytes = (data && n > first ? blk_rq_bytes(rq) : 0) + 1;
 	vrb_blk_put(vreq, table, n++,
 		    slot + offsetof(struct vrb_req_dma, status), 1,
 		    VRB_DESC_F_WRITE);
 	vreq->nbufs = n;
-	vreq->table = table;
-	/* What the device may write: the data of a read, and the status. */
-	vreq->in_bytes = (data && nents ? blk_rq_bytes(rq) : 0) + 1;
+	vreq->table = !!table;
 }
 
 /* Bytes of the chain of @vreq, for the trace. */
@@ -208,7 +253,7 @@ static u32 vrb_blk_chain_bytes(const struct vrb_req *vreq)
 	unsigned int i;
 
 	for (i = 0; i < vreq->nbufs; i++)
-		bytes += vreq->table ? vreq->indir.table[i].len :
+		bytes += vreq->table ? vreq->slot->indir.table[i].len :
 				       vreq->bufs[i].len;
 	return bytes;
 }
@@ -222,7 +267,7 @@ static __always_inline int vrb_blk_add(struct vrb_queue *q,
 	int err;
 
 	if (vreq->table)
-		err = vrb_vq_add_indirect(vq, &vreq->indir, vreq->nbufs,
+		err = vrb_vq_add_indirect(vq, &vreq->slot->indir, vreq->nbufs,
 					  vreq->in_bytes, rq);
 	else
 		err = vrb_vq_add(vq, vreq->bufs, vreq->out,
@@ -249,17 +294,15 @@ static inline bool vrb_blk_kick_prepare(struct vrb_queue *q)
 	return kick;
 }
 
-/* Point @vreq at the slot of the tag @rq holds on queue @q. */
-static void vrb_blk_bind_slot(struct vrb_dev *vdev, struct vrb_queue *q,
-			      struct request *rq, struct vrb_req *vreq)
+/*
+ * Point @vreq at the slot of the tag @rq holds on queue @q.  Everything
+ * about the slot's memory (where its indirect table is, and how large)
+ * was worked out when the slots were made, so binding is one store.
+ */
+static void vrb_blk_bind_slot(struct vrb_queue *q, struct request *rq,
+			      struct vrb_req *vreq)
 {
-	const struct vrb_slot *slot = &q->slots[rq->tag];
-
-	vreq->dma = slot->cpu;
-	vreq->dma_addr = slot->dma;
-	vreq->indir.table = slot->cpu + vdev->indir_off;
-	vreq->indir.addr = slot->dma + vdev->indir_off;
-	vreq->indir.max = vdev->indir_max;
+	vreq->slot = &q->slots[rq->tag];
 }
 
 /*
@@ -282,20 +325,22 @@ static blk_status_t vrb_blk_prep(struct vrb_dev *vdev, struct vrb_queue *q,
 				 struct request *rq)
 {
 	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
+	struct vrb_req_dma *dma;
 	int nranges;
 
 	if (unlikely(READ_ONCE(vdev->dead)))
 		return BLK_STS_IOERR;
 	if (unlikely(rq->tag < 0 || rq->tag >= vdev->tag_set.queue_depth))
 		return BLK_STS_IOERR;
-	vrb_blk_bind_slot(vdev, q, rq, vreq);
-	nranges = vrb_blk_setup_hdr(vdev, rq, vreq->dma);
+	vrb_blk_bind_slot(q, rq, vreq);
+	dma = vreq->slot->cpu;
+	nranges = vrb_blk_setup_hdr(vdev, rq, dma);
 	if (unlikely(nranges < 0))
 		return nranges == -EOPNOTSUPP ? BLK_STS_NOTSUPP : BLK_STS_IOERR;
 	/* A buffer the device returns without writing the status fails. */
-	vreq->dma->status = VRB_STATUS_UNWRITTEN;
+	dma->status = VRB_STATUS_UNWRITTEN;
 	vreq->nudged = false;
-	vrb_blk_build_chain(q, rq, vreq, nranges, vrb_blk_map_sg(rq, vreq));
+	vrb_blk_build_chain(q, rq, vreq, nranges);
 	return BLK_STS_OK;
 }
 
@@ -434,7 +479,7 @@ static void vrb_blk_commit_rqs(struct blk_mq_hw_ctx *hctx)
 static void vrb_blk_complete_rq(struct request *rq)
 {
 	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
-	u8 status = READ_ONCE(vreq->dma->status);	/* device wrote */
+	u8 status = READ_ONCE(vreq->slot->cpu->status);	/* device wrote */
 
 	blk_mq_end_request(rq, vrb_blk_status(status));
 }
@@ -453,7 +498,7 @@ static __always_inline void vrb_blk_complete_polled(struct request *rq,
 						    struct io_comp_batch *iob)
 {
 	struct vrb_req *vreq = blk_mq_rq_to_pdu(rq);
-	u8 status = READ_ONCE(vreq->dma->status);	/* device wrote */
+	u8 status = READ_ONCE(vreq->slot->cpu->status);	/* device wrote */
 
 	/* Marks it complete; false: not sent to another CPU, ours to end. */
 	if (blk_mq_complete_request_remote(rq))
@@ -479,7 +524,8 @@ vrb_blk_drain_used(struct vrb_queue *q, struct io_comp_batch *iob)
 	void *token;
 	u32 len;
 
-	while (vrb_vq_has_used(&q->vq)) {
+	/* A cheap look first: at QD1 the second call would find nothing. */
+	while (vrb_vq_used_hint(&q->vq)) {
 		struct request *rq;
 
 		if (unlikely(vrb_vq_get_used(&q->vq, &token, &len)))
@@ -616,7 +662,7 @@ static bool vrb_blk_cancel_rq(struct request *rq, void *data)
 	if (blk_mq_request_completed(rq))
 		return true;
 	/* The device no longer writes its status: we do. */
-	WRITE_ONCE(vreq->dma->status, VRB_BLK_S_IOERR);
+	WRITE_ONCE(vreq->slot->cpu->status, VRB_BLK_S_IOERR);
 	blk_mq_complete_request(rq);
 	(*failed)++;
 	return true;
@@ -1181,8 +1227,16 @@ static int vrb_blk_alloc_pools(struct vrb_dev *vdev, unsigned int depth)
 			if (!ch->cpu)
 				goto fail;
 			for (k = 0; k < n; k++, t++) {
-				q->slots[t].cpu = ch->cpu + k * vdev->slot_size;
-				q->slots[t].dma = ch->dma + k * vdev->slot_size;
+				struct vrb_slot *sl = &q->slots[t];
+
+				sl->cpu = ch->cpu + k * vdev->slot_size;
+				sl->dma = ch->dma + k * vdev->slot_size;
+				sl->indir = (struct vrb_vq_indir){
+					.table = (void *)sl->cpu +
+						 vdev->indir_off,
+					.addr = sl->dma + vdev->indir_off,
+					.max = vdev->indir_max,
+				};
 			}
 		}
 	}

@@ -457,7 +457,7 @@ bool vrb_dbg_inject(struct vrb_queue *q)
 		if (!rq)
 			break;
 		vreq = blk_mq_rq_to_pdu(rq);
-		WRITE_ONCE(vreq->dma->status, VRB_STATUS_UNWRITTEN);
+		WRITE_ONCE(vreq->slot->cpu->status, VRB_STATUS_UNWRITTEN);
 		break;
 	case VRB_INJECT_LOST_IRQ:
 		lost = true;

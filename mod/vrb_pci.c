@@ -376,7 +376,7 @@ static int vrb_pci_setup_queue(struct vrb_dev *vdev, struct vrb_queue *q,
 
 	/*
 	 * A legacy device addresses memory by guest-physical address (it
-	 * knows no IOMMU, see vrb_blk_map_sg()).  If the DMA API hands out
+	 * knows no IOMMU, see vrb_blk_put_data()).  If the DMA API hands out
 	 * other bus addresses (an IOMMU in translating mode), the device
 	 * would read and write the wrong memory: refuse.
 	 */

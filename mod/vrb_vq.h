@@ -255,33 +255,18 @@ static inline bool vrb_vq_is_broken(const struct vrb_vq *vq)
 }
 
 /**
- * vrb_vq_has_used - has the device published used elements we have not taken?
- * @vq: the queue.
- *
- * A cheap look at used->idx for the drain loop; vrb_vq_get_used() does the
- * real checks on what the device wrote.
- *
- * Context: Caller serializes with other vrb_vq calls on @vq.
- * Return: true if vrb_vq_get_used() has something to return (or will find
- * the queue broken).
- */
-static inline bool vrb_vq_has_used(const struct vrb_vq *vq)
-{
-	return !vq->broken && READ_ONCE(vq->used->idx) != vq->last_used_idx;
-}
-
-/**
  * vrb_vq_used_hint - might the device have used buffers? (no lock needed)
  * @vq: the queue.
  *
- * The same look as vrb_vq_has_used(), for a caller that wants to know
- * whether taking its lock is worth it: a poller spinning on an empty
- * ring.  Without the lock the answer is only a hint, stale either way:
- * "no" when the device has just written costs one more poll, "yes" when
- * someone else has just taken the element costs one locked look that
- * finds nothing.  The hint orders nothing, so it needs no barrier: what
- * the element says is read afterwards, under the lock, by
- * vrb_vq_get_used(), behind Barrier C.
+ * The first look vrb_vq_get_used() takes, inline: for a drain loop,
+ * where a call that finds nothing would cost more than this look, and for
+ * a caller that wants to know whether taking its lock is worth it, a
+ * poller spinning on an empty ring.  Without the lock the answer is only
+ * a hint, stale either way: "no" when the device has just written costs
+ * one more poll, "yes" when someone else has just taken the element costs
+ * one locked look that finds nothing.  The hint orders nothing, so it
+ * needs no barrier: what the element says is read afterwards, under the
+ * lock, by vrb_vq_get_used(), behind Barrier C.
  *
  * Context: Any; does not serialize with other vrb_vq calls.
  * Return: true if the used index differs from the last one taken.

@@ -115,12 +115,16 @@ struct vrb_queue_stats {
 
 /**
  * struct vrb_slot - one tag's piece of coherent memory
- * @cpu: its CPU address (a struct vrb_req_dma, then the indirect table).
+ * @cpu: its CPU address: header, ranges and status (the indirect table
+ *	 follows them, at vrb_dev.indir_off).
  * @dma: its bus address.
+ * @indir: the indirect table, as vrb_vq_add_indirect() takes it: worked
+ *	   out once, when the slot is made (vrb_blk_alloc_pools()).
  */
 struct vrb_slot {
-	void *cpu;
+	struct vrb_req_dma *cpu;
 	dma_addr_t dma;
+	struct vrb_vq_indir indir;
 };
 
 /**
@@ -293,11 +297,10 @@ struct vrb_req_dma {
 
 /**
  * struct vrb_req - per-request driver data (blk-mq pdu)
- * @dma: this request's slot (CPU address).
- * @dma_addr: bus address of @dma.
- * @indir: this request's indirect table in the same slot.
+ * @slot: the slot of the tag this request holds (vrb_blk_bind_slot()).
  * @nudged: this request already timed out once and the queue was kicked.
- * @table: the chain is in @indir (vrb_vq_add_indirect()), not in @bufs.
+ * @table: the chain is in the slot's indirect table
+ *	   (vrb_vq_add_indirect()), not in @bufs.
  * @nbufs: buffers in the chain.
  * @out: how many of them the device reads (the rest it writes).
  * @in_bytes: bytes the device may write (read data and status).
@@ -306,9 +309,7 @@ struct vrb_req_dma {
  * @sg: scatterlist for the data, vrb_dev.max_data_segs entries.
  */
 struct vrb_req {
-	struct vrb_req_dma *dma;
-	dma_addr_t dma_addr;
-	struct vrb_vq_indir indir;
+	const struct vrb_slot *slot;
 	bool nudged;
 	bool table;
 	unsigned int nbufs;

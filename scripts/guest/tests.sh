@@ -226,6 +226,7 @@ t_fio() {
 			fio_verify libaio "${job%:*}" "${job#*:}"
 	done
 	vrb_check "fio-verify/io_uring,bs=4k,qd=32" fio_verify io_uring 4k 32
+	vrb_check "fio-verify/one-segment,bs=64k,hugepage" fio_verify_one_segment
 	if [ "$(vrb_param nq 1)" -gt 1 ]; then
 		vrb_check fio-verify/2-jobs-2-cpus fio_verify_mq
 	fi
@@ -246,6 +247,31 @@ fio_verify() {
 		--randrepeat=0 --output=/tmp/fio.out ||
 		{ cat /tmp/fio.out; return 1; }
 	grep -E 'IOPS=' /tmp/fio.out | head -n 2
+}
+
+# fio_verify_one_segment: 64k writes from a huge page, read back and
+# checked.  The buffer is physically contiguous, so each request is one
+# bio_vec of 64k pages, one segment, which vrb_blk_put_data() puts into
+# the chain straight from the bio: the trace must show such chains
+# (header 16 + data 65536 + status 1 = 65553 bytes in 3 buffers), or the
+# case did not test what it says.
+fio_verify_one_segment() {
+	local T=/sys/kernel/tracing n
+	echo 8 >/proc/sys/vm/nr_hugepages
+	echo >"$T/trace"
+	echo 1 >"$T/events/vringblk/vrb_add/enable"
+	fio --name=verify-one-segment --filename="$dev0" --direct=1 \
+		--ioengine=libaio --iomem=shmhuge --rw=randwrite --bs=64k \
+		--iodepth=8 --offset=16m --size=8m --verify=crc32c \
+		--verify_fatal=1 --randrepeat=0 --output=/tmp/fio.out
+	n=$?
+	echo 0 >"$T/events/vringblk/vrb_add/enable"
+	echo 0 >/proc/sys/vm/nr_hugepages
+	[ "$n" -eq 0 ] || { cat /tmp/fio.out; return 1; }
+	n=$(grep -c 'bufs=3 .*bytes=65553 ' "$T/trace")
+	echo "$n chains of one 64k buffer"
+	# 8 MiB written and read back: 256 requests of 64k.
+	[ "$n" -ge 256 ] || { echo "only $n one-buffer 64k chains"; return 1; }
 }
 
 # Two jobs, each pinned to its own CPU: blk-mq maps each CPU to its own
