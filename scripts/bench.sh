@@ -336,7 +336,12 @@ git -C "$VRB_ROOT" diff --quiet HEAD -- mod 2>/dev/null || git_rev+=" with uncom
 	echo "source: vringblk at $git_rev, module srcversion $(modinfo -F srcversion "$bin/vringblk.ko")"
 } >"$results/meta.txt"
 
-report+=(--meta "$results/meta.txt" --json "$results/results.json" --check)
+report+=(--meta "$results/meta.txt" --json "$results/results.json" --check
+	--functions-out "$results/functions.json")
+# The run issue 14's "before and after" compares with (report.py says how
+# it was made); --smoke renders it too, so a broken comparison fails early.
+[[ ! -f $VRB_ROOT/docs/bench-baseline.json ]] ||
+	report+=(--baseline "$VRB_ROOT/docs/bench-baseline.json")
 if [[ $docs == 1 ]]; then
 	mkdir -p "$VRB_ROOT/docs"
 	report+=(--md "$VRB_ROOT/docs/benchmarks.md"

@@ -654,7 +654,7 @@ def second_guest(p, info, meta):
 
 # ---- Markdown ------------------------------------------------------------------
 
-def markdown(boots, meta, jobs, png):
+def markdown(boots, meta, jobs, png, baseline=None):
     out = []
     p = out.append
     runs = [r for b in boots for r in b.runs]
@@ -893,6 +893,9 @@ def markdown(boots, meta, jobs, png):
             kv["mean"] / kk["mean"]))
     p("")
 
+    if baseline:
+        before_after(p, runs, jobs, baseline)
+
     # -- cross-checks
     p("### Cross-checks from the guest's own counters")
     p("")
@@ -1096,6 +1099,101 @@ def functions(p, runs, jobs, top=10):
         p("")
 
 
+# ---- before and after (issue 14, item 4) -----------------------------------
+
+# Issue 14's targets for the 4k interrupt jobs: vringblk's own instructions
+# per I/O and the whole guest kernel's, each against virtio_blk's.
+COST_TARGETS = {"randread-4k-qd1": (0.45, 0.8),
+                "randread-4k-qd32": (0.45, 0.8)}
+
+
+def own_functions(fns, drv):
+    """The driver's (or the in-kernel stack's) own part of fn_mean()."""
+    mods = ("vringblk",) if drv == "vringblk" else STACK
+    return {f: round(v, 1) for f, v in fns.items() if module_of(f) in mods}
+
+
+def cost_summary(runs, jobs, meta):
+    """What a later run compares itself with (--functions-out)."""
+    out = {"source": meta.get("source", "?"), "date": meta.get("date", "?"),
+           "jobs": {}}
+    for job in jobs:
+        j = {}
+        for d in DRIVERS:
+            kern = agg(runs, job, d, "kernel_per_io")
+            drv = agg(runs, job, d, "driver_per_io")
+            if not (kern and drv):
+                continue
+            j[d] = {"kernel_per_io": round(kern["mean"], 1),
+                    "driver_per_io": round(drv["mean"], 1),
+                    "functions": own_functions(fn_mean(runs, job, d), d)}
+        if len(j) == len(DRIVERS):
+            out["jobs"][job] = j
+    return out
+
+
+def before_after(p, runs, jobs, baseline):
+    """Issue 14's cost targets, and each vringblk function then and now."""
+    now = cost_summary(runs, jobs, {})["jobs"]
+    then = baseline["jobs"]
+    common = [j for j in jobs if j in now and j in then]
+    if not common:
+        return
+    p("### Before and after (issue 14)")
+    p("")
+    p("*Before*: %s (%s), kept in `docs/bench-baseline.json` (written by "
+      "`report.py --functions-out` from that run's logs).  *After*: this "
+      "run.  Means per I/O; each ratio is against virtio_blk in the same "
+      "run, so host speed cancels out." % (baseline.get("source", "?"),
+                                          baseline.get("date", "?")))
+    p("")
+    p("| job | vringblk insns/IO before | after | own ratio before | after "
+      "| target | whole kernel before | after | target |")
+    p("|---|---:|---:|---:|---:|---|---:|---:|---|")
+
+    def ratios(x):
+        v, k = x["vringblk"], x["virtio_blk"]
+        return (v["driver_per_io"] / k["driver_per_io"],
+                v["kernel_per_io"] / k["kernel_per_io"])
+
+    for job in common:
+        ob, wb = ratios(then[job])
+        oa, wa = ratios(now[job])
+        to, tw = COST_TARGETS.get(job, (None, None))
+
+        def verdict(x, t):
+            if t is None:
+                return "-"
+            return ("<= %.2fx: met" % t if x <= t else
+                    "<= %.2fx: **missed**" % t)
+
+        p("| %s | %s | %s | %.2fx | %.2fx | %s | %.2fx | %.2fx | %s |" % (
+            job, fmt(then[job]["vringblk"]["driver_per_io"]),
+            fmt(now[job]["vringblk"]["driver_per_io"]), ob, oa,
+            verdict(oa, to), wb, wa, verdict(wa, tw)))
+    p("")
+    for job in common:
+        b = then[job]["vringblk"]["functions"]
+        a = now[job]["vringblk"]["functions"]
+        p("#### %s: vringblk's functions" % JOBS[job][0])
+        p("")
+        p("| function | before | after | change |")
+        p("|---|---:|---:|---:|")
+        names = sorted(set(a) | set(b),
+                       key=lambda f: (-max(a.get(f, 0), b.get(f, 0)), f))
+        for f in names:
+            x, y = b.get(f, 0), a.get(f, 0)
+            if round(x) == 0 and round(y) == 0:
+                continue
+            p("| %s | %s | %s | %+d |" % (
+                f.replace(" [vringblk]", ""), fmt(x) if x else "-",
+                fmt(y) if y else "-", round(y) - round(x)))
+        x, y = sum(b.values()), sum(a.values())
+        p("| **total** | **%s** | **%s** | **%+d** |" % (
+            fmt(x), fmt(y), round(y) - round(x)))
+        p("")
+
+
 # ---- chart -------------------------------------------------------------------
 
 def chart(runs, jobs, png):
@@ -1231,6 +1329,10 @@ def main():
     ap.add_argument("--png", help="write the chart here (gnuplot)")
     ap.add_argument("--png-link", help="the chart's path as the report "
                     "links it (default: its file name)")
+    ap.add_argument("--baseline", help="a --functions-out file of an "
+                    "earlier run: the report compares this one with it")
+    ap.add_argument("--functions-out", help="write the per-function costs "
+                    "of the driver jobs here (a later run's --baseline)")
     ap.add_argument("--check", action="store_true",
                     help="smoke test: print PASS/FAIL per job and driver")
     args = ap.parse_args()
@@ -1270,8 +1372,17 @@ def main():
     if args.md:
         link = args.png_link or (os.path.basename(args.png)
                                  if args.png else None)
+        baseline = None
+        if args.baseline:
+            with open(args.baseline) as f:
+                baseline = json.load(f)
         with open(args.md, "w") as f:
-            f.write(markdown(boots, meta, jobs, link))
+            f.write(markdown(boots, meta, jobs, link, baseline))
+    if args.functions_out:
+        with open(args.functions_out, "w") as f:
+            json.dump(cost_summary(runs, jobs, meta), f, indent=1,
+                      sort_keys=True)
+            f.write("\n")
     if args.check:
         return 0 if check(boots, jobs) else 1
     return 0
