@@ -135,6 +135,26 @@ static __always_inline void vrb_blk_put(struct vrb_req *vreq,
 }
 
 /*
+ * The general case of vrb_blk_put_data(): the data as a scatterlist.
+ * Out of line, so that its locals (blk_rq_map_sg()'s) do not cost the
+ * one-segment path a stack frame.
+ */
+static noinline unsigned int vrb_blk_put_sg(struct request *rq,
+					    struct vrb_req *vreq,
+					    struct vrb_desc *table,
+					    unsigned int n, u16 flags)
+{
+	struct scatterlist *sg;
+	unsigned int nents;
+	int i;
+
+	nents = vrb_compat_map_sg(rq->q, rq, vreq->sg);
+	for_each_sg(vreq->sg, sg, nents, i)
+		vrb_blk_put(vreq, table, n++, sg_phys(sg), sg->length, flags);
+	return n;
+}
+
+/*
  * The data buffers of @rq's chain, written from buffer @n on with @flags;
  * returns the number of the next buffer.
  *
@@ -156,26 +176,6 @@ static __always_inline void vrb_blk_put(struct vrb_req *vreq,
  * physically contiguous pieces and splits at max_segment_size: never
  * more pieces than segments, so never more than the table holds.
  */
-/*
- * The general case of vrb_blk_put_data(): the data as a scatterlist.
- * Out of line, so that its locals (blk_rq_map_sg()'s) do not cost the
- * one-segment path a stack frame.
- */
-static noinline unsigned int vrb_blk_put_sg(struct request *rq,
-					    struct vrb_req *vreq,
-					    struct vrb_desc *table,
-					    unsigned int n, u16 flags)
-{
-	struct scatterlist *sg;
-	unsigned int nents;
-	int i;
-
-	nents = vrb_compat_map_sg(rq->q, rq, vreq->sg);
-	for_each_sg(vreq->sg, sg, nents, i)
-		vrb_blk_put(vreq, table, n++, sg_phys(sg), sg->length, flags);
-	return n;
-}
-
 static unsigned int vrb_blk_put_data(struct request *rq, struct vrb_req *vreq,
 				     struct vrb_desc *table, unsigned int n,
 				     u16 flags)
